@@ -1,0 +1,19 @@
+"""Creates the hello-world components by their descriptors, as config.yml names them."""
+
+from pip_services3_commons.refer import Descriptor
+from pip_services3_components.build import Factory
+
+from HelloWorldController import HelloWorldController
+from HelloWorldRestService import HelloWorldRestService
+
+
+class HelloWorldServiceFactory(Factory):
+    """The factory the container asks for every `hello-world:*` component in config.yml."""
+
+    ControllerDescriptor = Descriptor("hello-world", "controller", "default", "*", "1.0")
+    HttpServiceDescriptor = Descriptor("hello-world", "service", "http", "*", "1.0")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_as_type(self.ControllerDescriptor, HelloWorldController)
+        self.register_as_type(self.HttpServiceDescriptor, HelloWorldRestService)

@@ -1,0 +1,34 @@
+import pytest
+from pip_services3_commons.refer import Descriptor
+
+from HelloWorldController import HelloWorldController
+from HelloWorldRestService import HelloWorldRestService
+from HelloWorldServiceFactory import HelloWorldServiceFactory
+
+
+@pytest.mark.parametrize(
+    ("descriptor", "component_type"),
+    [
+        (HelloWorldServiceFactory.ControllerDescriptor, HelloWorldController),
+        (HelloWorldServiceFactory.HttpServiceDescriptor, HelloWorldRestService),
+        # config.yml names the components with a concrete name where the factory has "*".
+        (Descriptor("hello-world", "controller", "default", "default", "1.0"), HelloWorldController),
+        (Descriptor("hello-world", "service", "http", "default", "1.0"), HelloWorldRestService),
+    ],
+)
+def test_creates_each_component_by_descriptor(descriptor: Descriptor, component_type: type) -> None:
+    factory = HelloWorldServiceFactory()
+    assert factory.can_create(descriptor) is not None
+    assert type(factory.create(descriptor)) is component_type
+
+
+@pytest.mark.parametrize(
+    "descriptor",
+    [
+        Descriptor("hello-world", "controller", "default", "default", "2.0"),
+        Descriptor("hello-world", "service", "grpc", "default", "1.0"),
+        Descriptor("pip-services", "endpoint", "http", "default", "1.0"),
+    ],
+)
+def test_unknown_descriptors_create_nothing(descriptor: Descriptor) -> None:
+    assert HelloWorldServiceFactory().can_create(descriptor) is None

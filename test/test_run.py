@@ -1,0 +1,110 @@
+"""The whole service as a user runs it: `python run.py` in a subprocess, from another working directory."""
+
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import RunningProcess
+
+Start = Callable[..., tuple[RunningProcess, str]]
+RunToExit = Callable[..., subprocess.CompletedProcess]
+
+
+def test_serves_greeting_heartbeat_and_status(start_process: Start) -> None:
+    process, url = start_process()
+    assert requests.get(f"{url}/hello_world/greeting", params={"name": "John"}, timeout=5).json() == "Hello, John!"
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, World!"
+    heartbeat = requests.get(f"{url}/heartbeat", timeout=5)
+    assert heartbeat.status_code == 200
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", heartbeat.json())
+    status = requests.get(f"{url}/status", timeout=5).json()
+    assert status["name"] == "hello-world"
+    assert status["description"] == "HelloWorld microservice"
+    assert "hello-world:controller:default:default:1.0" in status["components"]
+    assert "hello-world:service:http:default:1.0" in status["components"]
+    assert "Container hello-world started." in process.output
+
+
+def test_sigterm_closes_the_container_and_exits_0(start_process: Start) -> None:
+    process, _ = start_process()
+    assert process.stop(timeout=5) == 0
+    assert "Container hello-world stopped" in process.output
+
+
+def test_p_parameter_applies(start_process: Start) -> None:
+    _, url = start_process("-p", "DEFAULT_NAME=Bob")
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, Bob!"
+
+
+def test_environment_variable_applies(start_process: Start) -> None:
+    _, url = start_process(DEFAULT_NAME="Alice")
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, Alice!"
+
+
+def test_c_overrides_the_config_file(start_process: Start, tmp_path: Path) -> None:
+    config = (Path(__file__).parent.parent / "config.yml").read_text().replace("HelloWorld microservice", "Custom")
+    (tmp_path / "custom.yml").write_text(config)
+    _, url = start_process("-c", "custom.yml")
+    assert requests.get(f"{url}/status", timeout=5).json()["description"] == "Custom"
+
+
+def test_help_prints_usage(run_to_exit: RunToExit) -> None:
+    result = run_to_exit("--help")
+    assert result.returncode == 0
+    assert "-c <config file>" in result.stdout
+
+
+def assert_one_line_failure(result: subprocess.CompletedProcess, *expected: str) -> None:
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1, lines
+    for text in expected:
+        assert text in lines[0]
+
+
+def test_missing_config_exits_1_with_one_line(run_to_exit: RunToExit) -> None:
+    assert_one_line_failure(run_to_exit("-c", "missing.yml"), "missing.yml", "not found")
+
+
+def test_malformed_yaml_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text("- descriptor: x\n  connection: [1,\n")
+    assert_one_line_failure(run_to_exit("-c", "bad.yml"), "bad.yml")
+
+
+def test_unknown_descriptor_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Path) -> None:
+    (tmp_path / "unknown.yml").write_text('- descriptor: "acme:widget:default:default:1.0"\n')
+    assert_one_line_failure(run_to_exit("-c", "unknown.yml"), "acme:widget:default:default:1.0")
+
+
+def test_empty_config_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Path) -> None:
+    (tmp_path / "empty.yml").write_text("# nothing here\n")
+    assert_one_line_failure(run_to_exit("-c", "empty.yml"), "empty.yml", "no components")
+
+
+def other_python(version: str) -> str | None:
+    """A real interpreter of another version: pyenv's (these machines have 3.9-3.13) or one on PATH.
+
+    pyenv's shims are on PATH even for versions not activated, so each candidate is asked for its version.
+    """
+    candidates = [str(p) for p in sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python"))]
+    candidates.append(shutil.which(f"python{version}") or "")
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+@pytest.mark.parametrize("version", ["3.13", "3.10"])
+def test_unsupported_python_is_refused_with_one_line(run_to_exit: RunToExit, version: str) -> None:
+    python = other_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} on this machine")
+    assert_one_line_failure(run_to_exit(python=python), f"Python {version} is not supported", "3.11-3.12")
