@@ -1,10 +1,18 @@
 """The business logic of the service: composing a greeting.
 
 It knows nothing of HTTP, so it can be tested alone and reused behind any
-transport (REST today, a queue or gRPC tomorrow).
+transport (REST today, a queue or gRPC tomorrow). It also owns the rules a
+name must follow, so every transport rejects the same names the same way.
 """
 
+import re
+
 from pip_services3_commons.config import ConfigParams, IConfigurable
+from pip_services3_commons.errors import BadRequestException
+
+MAX_NAME_LENGTH = 256
+# C0 controls and DEL: they would let a name forge log lines or terminal output.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 
 
 class HelloWorldController(IConfigurable):
@@ -24,7 +32,21 @@ class HelloWorldController(IConfigurable):
         default_name = config.get_as_string_with_default("default_name", "").strip()
         self._default_name = default_name or self.FALLBACK_NAME
 
-    def greeting(self, name: str | None) -> str:
-        """Returns "Hello, <name>!"; a missing, empty or whitespace-only name means the default one."""
-        name = (name or "").strip()
+    def greeting(self, name: str | None, correlation_id: str | None = None) -> str:
+        """Returns "Hello, <name>!"; a missing, empty or whitespace-only name means the default one.
+
+        Raises BadRequestException with code NAME_HAS_CONTROL_CHARACTERS for a name with control
+        characters anywhere (tabs and line breaks around it too), or NAME_TOO_LONG for a name longer
+        than MAX_NAME_LENGTH after trimming.
+        """
+        name = name or ""
+        if CONTROL_CHARACTERS.search(name):
+            raise BadRequestException(
+                correlation_id, "NAME_HAS_CONTROL_CHARACTERS", "Name must not contain control characters"
+            )
+        name = name.strip()
+        if len(name) > MAX_NAME_LENGTH:
+            raise BadRequestException(
+                correlation_id, "NAME_TOO_LONG", f"Name must be at most {MAX_NAME_LENGTH} characters"
+            ).with_details("length", len(name))
         return f"Hello, {name or self._default_name}!"

@@ -8,7 +8,9 @@ from pathlib import Path
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException
 from pip_services3_container import ProcessContainer
+from pip_services3_prometheus.build import DefaultPrometheusFactory
 from pip_services3_rpc.build import DefaultRpcFactory
+from pip_services3_swagger.build import DefaultSwaggerFactory
 
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 
@@ -29,6 +31,8 @@ class HelloWorldProcess(ProcessContainer):
         self._config_path = str(CONFIG_PATH)
         self.add_factory(HelloWorldServiceFactory())
         self.add_factory(DefaultRpcFactory())
+        self.add_factory(DefaultSwaggerFactory())
+        self.add_factory(DefaultPrometheusFactory())
 
     def read_config_from_file(self, correlation_id: str | None, path: str, parameters: ConfigParams) -> None:
         """Refuses a config without components: the library would start an empty container and idle forever."""

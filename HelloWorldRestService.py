@@ -1,6 +1,11 @@
 """The REST face of the controller: GET /hello_world/greeting?name=..."""
 
+import re
+from pathlib import Path
+
 import bottle
+from pip_services3_commons.convert import JsonConverter
+from pip_services3_commons.errors import BadRequestException, ErrorDescriptionFactory
 from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_rpc.services import RestService
 
@@ -8,21 +13,34 @@ from HelloWorldController import HelloWorldController
 
 # Any controller of the hello-world group satisfies this service (a mock, a remote one...).
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
+# The OpenAPI document of the routes, kept beside this file and served at /hello_world/swagger.
+OPENAPI_PATH = Path(__file__).with_name("HelloWorldRestService.openapi.yml")
+# A "%" not followed by two hex digits: bottle would keep it as text ("%ZZ" greeted as "%ZZ").
+MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class HelloWorldRestService(RestService):
     """Serves the greeting on the shared HTTP endpoint under the base route /hello_world.
 
+    Configuration parameters:
+        - swagger.enable: serve the OpenAPI document at /hello_world/swagger (default true)
+
     References:
         - `hello-world:controller:*:*:1.0` (required) the controller that composes greetings
         - `*:endpoint:http:*:1.0` (optional) the shared endpoint; without one the service opens its own
+        - `*:swagger-service:*:*:1.0` (optional) the Swagger UI that lists this service's document
     """
 
     def __init__(self) -> None:
         super().__init__()
         self._base_route = "hello_world"
+        self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
         self._controller: HelloWorldController | None = None
+        # pip_services3_components 3.5.9 keeps CompositeCounters' list in a class attribute shared by
+        # every instance: each RestService and endpoint in the container appended the same counters to it,
+        # so every call was counted once per such component (6x). This instance gets a list of its own.
+        self._counters._counters = []
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -30,17 +48,50 @@ class HelloWorldRestService(RestService):
 
     def register(self) -> None:
         self.register_route("GET", "/greeting", None, self._greeting)
+        self._register_open_api_spec_from_file(str(OPENAPI_PATH))
 
     def _greeting(self) -> str:
-        """Handles GET /greeting. Bottle passes route parameters only, so the query is read from the request.
-
-        `getunicode` is used because bottle 0.12 decodes query strings as latin-1;
-        it re-decodes them as UTF-8 so that "José" arrives as "José".
-        """
+        """Handles GET /greeting; bottle passes route parameters only, so the query is read from the request."""
         correlation_id = self._get_correlation_id()
         timing = self._instrument(correlation_id, "hello_world.greeting")
         try:
-            name = bottle.request.query.getunicode("name")
-            return self.send_result(self._controller.greeting(name))
+            name = self._read_name(correlation_id)
+            return self.send_result(self._controller.greeting(name, correlation_id))
+        except BadRequestException as error:
+            self._logger.info(correlation_id, "Rejected greeting request: %s %s", error.code, error.message)
+            return self.send_error(error)
         finally:
             timing.end_timing()
+
+    @staticmethod
+    def _read_name(correlation_id: str | None) -> str | None:
+        """The `name` query parameter, decoded strictly.
+
+        bottle 0.12 decodes the query as latin-1: `getunicode` re-decodes it as UTF-8 but silently
+        returns nothing for bytes that are not UTF-8 (so "%FF%FE" became "World"). Here they are rejected,
+        as are malformed escapes and a repeated name (ambiguous: which one did the client mean?).
+        """
+        if MALFORMED_ESCAPE.search(bottle.request.query_string):
+            raise BadRequestException(correlation_id, "INVALID_ENCODING", "Query has a malformed percent-escape")
+        values = bottle.request.query.getall("name")
+        if len(values) > 1:
+            raise BadRequestException(correlation_id, "NAME_REPEATED", "Give the name parameter at most once")
+        if not values:
+            return None
+        try:
+            return values[0].encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            raise BadRequestException(correlation_id, "INVALID_ENCODING", "Name is not valid UTF-8") from None
+
+    def send_error(self, error: Exception) -> str:
+        """Sends the error as a Pip.Services ErrorDescription.
+
+        Replaces RestService.send_error, which puts the server's traceback into every error body:
+        clients get the description, never the server's internals.
+        """
+        description = ErrorDescriptionFactory.create(error)
+        description.stack_trace = None
+        description.cause = None
+        bottle.response.status = description.status
+        bottle.response.content_type = "application/json"
+        return JsonConverter.to_json(description)

@@ -13,15 +13,22 @@ import pytest
 import requests
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor, References
+from pip_services3_container.config import ContainerConfigReader
 from pip_services3_rpc.services import HttpEndpoint
 
 from HelloWorldController import HelloWorldController
+from HelloWorldProcess import CONFIG_PATH
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
 ENDPOINT_DESCRIPTOR = Descriptor("pip-services", "endpoint", "http", "default", "1.0")
+
+
+def configured_descriptors() -> list[Descriptor]:
+    """The descriptors of config.yml as the container reads it (YAML after mustache parameterization)."""
+    return [c.descriptor for c in ContainerConfigReader.read_from_file(None, str(CONFIG_PATH), ConfigParams())]
 
 
 def free_port() -> int:

@@ -1,7 +1,8 @@
 import pytest
 from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.errors import BadRequestException
 
-from HelloWorldController import HelloWorldController
+from HelloWorldController import MAX_NAME_LENGTH, HelloWorldController
 
 
 def configured(**config: str) -> HelloWorldController:
@@ -14,13 +15,13 @@ def test_greets_the_given_name() -> None:
     assert configured(default_name="World").greeting("John") == "Hello, John!"
 
 
-@pytest.mark.parametrize("name", [None, "", "   ", "\t\n"])
+@pytest.mark.parametrize("name", [None, "", "   ", "\u3000\xa0 "])
 def test_no_name_means_the_configured_default(name: str | None) -> None:
     assert configured(default_name="World").greeting(name) == "Hello, World!"
 
 
 def test_trims_surrounding_whitespace() -> None:
-    assert configured().greeting("  John Smith \t") == "Hello, John Smith!"
+    assert configured().greeting("  John Smith \u3000") == "Hello, John Smith!"
 
 
 @pytest.mark.parametrize("config", [{}, {"default_name": ""}, {"default_name": "  "}])
@@ -30,3 +31,23 @@ def test_falls_back_to_pip_user_when_config_gives_no_name(config: dict) -> None:
 
 def test_unconfigured_controller_uses_the_fallback() -> None:
     assert HelloWorldController().greeting("") == "Hello, Pip User!"
+
+
+def test_accepts_a_name_of_the_maximum_length_with_surrounding_whitespace() -> None:
+    name = "x" * MAX_NAME_LENGTH
+    assert configured().greeting(f"  {name}\xa0") == f"Hello, {name}!"
+
+
+def test_rejects_a_name_longer_than_the_maximum_after_trimming() -> None:
+    with pytest.raises(BadRequestException) as raised:
+        configured().greeting("x" * (MAX_NAME_LENGTH + 1), "cid-1")
+    assert raised.value.code == "NAME_TOO_LONG"
+    assert raised.value.correlation_id == "cid-1"
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "a\x1fb", "a\x7fb", "line\nbreak", "tab\there", "\x1b[31mred", "\tJohn", "John\r\n", "\x1e"])
+def test_rejects_control_characters_inside_the_name(name: str) -> None:
+    with pytest.raises(BadRequestException) as raised:
+        configured().greeting(name, "cid-2")
+    assert raised.value.code == "NAME_HAS_CONTROL_CHARACTERS"
+    assert raised.value.correlation_id == "cid-2"

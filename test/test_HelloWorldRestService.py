@@ -1,4 +1,14 @@
+import http.client
+import json
+import subprocess
+import sys
+from urllib.parse import urlsplit
+
+import pytest
 import requests
+import yaml
+
+from HelloWorldRestService import OPENAPI_PATH
 
 
 def test_greets_the_given_name_as_a_json_string(service_url: str) -> None:
@@ -23,3 +33,87 @@ def test_unicode_names_round_trip(service_url: str) -> None:
     for name in ("José", "Łukasz", "Дмитрий", "山田", "😀"):
         response = requests.get(f"{service_url}/hello_world/greeting", params={"name": name}, timeout=5)
         assert response.json() == f"Hello, {name}!"
+
+
+def get_greeting(url: str, query: str, **headers: str) -> tuple[int, str, object]:
+    """GET with the query sent byte for byte (requests and urllib3 would re-encode "%ZZ" as "%25ZZ").
+
+    Returns the status, the content type and the decoded JSON body.
+    """
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=5)
+    try:
+        connection.request("GET", f"/hello_world/greeting?{query}", headers=headers)
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type"), json.loads(response.read())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("name=" + "x" * 257, "NAME_TOO_LONG"),
+        ("name=a%00b", "NAME_HAS_CONTROL_CHARACTERS"),
+        ("name=a%7Fb", "NAME_HAS_CONTROL_CHARACTERS"),
+        ("name=a%0Ab", "NAME_HAS_CONTROL_CHARACTERS"),
+        ("name=%FF%FE", "INVALID_ENCODING"),
+        ("name=%C3", "INVALID_ENCODING"),
+        ("name=%ZZ", "INVALID_ENCODING"),
+        ("name=50%", "INVALID_ENCODING"),
+        ("name=a&name=b", "NAME_REPEATED"),
+    ],
+)
+def test_invalid_names_get_a_400_error_description(service_url: str, query: str, code: str) -> None:
+    status, content_type, body = get_greeting(service_url, f"{query}&correlation_id=req-42")
+    assert status == 400
+    assert content_type == "application/json"
+    assert (body["status"], body["code"], body["category"]) == (400, code, "BadRequest")
+    assert body["correlation_id"] == "req-42"
+    assert body["stack_trace"] is None
+
+
+def test_correlation_id_may_come_in_a_header(service_url: str) -> None:
+    _, _, body = get_greeting(service_url, "name=%FF", correlation_id="hdr-7")
+    assert body["correlation_id"] == "hdr-7"
+
+
+def test_a_whitespace_only_name_of_any_length_means_no_name(service_url: str) -> None:
+    assert get_greeting(service_url, "name=" + "%20" * 300) == (200, "application/json", "Hello, World!")
+
+
+def test_serves_its_openapi_document(service_url: str) -> None:
+    response = requests.get(f"{service_url}/hello_world/swagger", timeout=5)
+    assert response.status_code == 200
+    assert response.text == OPENAPI_PATH.read_text()
+    document = yaml.safe_load(response.text)
+    assert document["openapi"].startswith("3.")
+    assert {"/hello_world/greeting", "/heartbeat", "/status"} <= set(document["paths"])
+    greeting = document["paths"]["/hello_world/greeting"]["get"]
+    assert "400" in greeting["responses"]
+    (name,) = [p for p in greeting["parameters"] if p.get("name") == "name"]
+    assert "256" in name["schema"]["pattern"]
+
+
+def test_service_agrees_with_its_openapi_document(start_process) -> None:
+    """schemathesis, all checks, against the whole running service and the document it serves:
+    every generated request, valid or not, gets a documented answer and never a 5xx."""
+    _, url = start_process()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{url}/hello_world/swagger",
+            "--checks",
+            "all",
+            "--max-examples",
+            "100",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No issues found" in result.stdout

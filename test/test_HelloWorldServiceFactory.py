@@ -2,6 +2,7 @@ import pytest
 from pip_services3_commons.refer import Descriptor
 
 from HelloWorldController import HelloWorldController
+from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 
@@ -11,6 +12,7 @@ from HelloWorldServiceFactory import HelloWorldServiceFactory
     [
         (HelloWorldServiceFactory.ControllerDescriptor, HelloWorldController),
         (HelloWorldServiceFactory.HttpServiceDescriptor, HelloWorldRestService),
+        (HelloWorldServiceFactory.HttpClientDescriptor, HelloWorldRestClient),
         # config.yml names the components with a concrete name where the factory has "*".
         (Descriptor("hello-world", "controller", "default", "default", "1.0"), HelloWorldController),
         (Descriptor("hello-world", "service", "http", "default", "1.0"), HelloWorldRestService),

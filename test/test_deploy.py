@@ -1,5 +1,6 @@
 """The container image and the Kubernetes manifests, checked statically and against the running service."""
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -76,6 +77,14 @@ def test_dependencies_are_installed_before_the_code_is_copied() -> None:
     text = DOCKERFILE.read_text()
     assert text.index("COPY requirements.txt") < text.index("pip install") < text.index("COPY *.py")
     assert "--no-cache-dir" in text
+
+
+def test_image_gets_every_file_the_service_reads() -> None:
+    """The top-level modules, config.yml and the OpenAPI document the service serves."""
+    patterns = [a.split()[:-1] for i, a in dockerfile_instructions() if i == "COPY" and "--from" not in a]
+    copied = [p for group in patterns for p in group]
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml")]:
+        assert any(fnmatch.fnmatch(path.name, pattern) for pattern in copied), path.name
 
 
 def test_image_is_configured_only_through_config_parameters() -> None:

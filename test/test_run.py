@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from test_HelloWorldProcess import configured_descriptors
 
 from conftest import RunningProcess
 
@@ -25,9 +26,23 @@ def test_serves_greeting_heartbeat_and_status(start_process: Start) -> None:
     status = requests.get(f"{url}/status", timeout=5).json()
     assert status["name"] == "hello-world"
     assert status["description"] == "HelloWorld microservice"
-    assert "hello-world:controller:default:default:1.0" in status["components"]
-    assert "hello-world:service:http:default:1.0" in status["components"]
+    assert {str(d) for d in configured_descriptors()} <= set(status["components"])
     assert "Container hello-world started." in process.output
+
+
+def test_metrics_swagger_ui_and_correlation_ids(start_process: Start) -> None:
+    process, url = start_process(LOG_LEVEL="trace")
+    for _ in range(3):
+        requests.get(f"{url}/hello_world/greeting", params={"correlation_id": "ok-1"}, timeout=5)
+    requests.get(f"{url}/hello_world/greeting", params={"name": "x" * 300, "correlation_id": "bad-2"}, timeout=5)
+    metrics = requests.get(f"{url}/metrics", timeout=5)
+    assert metrics.status_code == 200
+    assert re.search(r'^exec_count\{[^}]*service="hello_world",command="greeting"\} 4$', metrics.text, re.M)
+    assert "exec_time_average{" in metrics.text
+    assert '"url": "/hello_world/swagger"' in requests.get(f"{url}/swagger/index.html", timeout=5).text
+    assert re.search(r"^\[ok-1:TRACE:.*hello_world.greeting", process.output, re.M)
+    assert re.search(r"^\[bad-2:INFO:.*NAME_TOO_LONG", process.output, re.M)
+    assert "Prometheus" not in process.output  # no push-gateway warning when none is configured
 
 
 def test_sigterm_closes_the_container_and_exits_0(start_process: Start) -> None:
