@@ -45,7 +45,9 @@ def test_rejects_a_name_longer_than_the_maximum_after_trimming() -> None:
     assert raised.value.correlation_id == "cid-1"
 
 
-@pytest.mark.parametrize("name", ["a\x00b", "a\x1fb", "a\x7fb", "line\nbreak", "tab\there", "\x1b[31mred", "\tJohn", "John\r\n", "\x1e"])
+@pytest.mark.parametrize(
+    "name", ["a\x00b", "a\x1fb", "a\x7fb", "line\nbreak", "tab\there", "\x1b[31mred", "\tJohn", "John\r\n", "\x1e"]
+)
 def test_rejects_control_characters_inside_the_name(name: str) -> None:
     with pytest.raises(BadRequestException) as raised:
         configured().greeting(name, "cid-2")
