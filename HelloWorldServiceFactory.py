@@ -4,6 +4,7 @@ from pip_services3_commons.refer import Descriptor
 from pip_services3_components.build import Factory
 
 from HelloWorldController import HelloWorldController
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldRestService import HelloWorldRestService
 
@@ -14,9 +15,11 @@ class HelloWorldServiceFactory(Factory):
     ControllerDescriptor = Descriptor("hello-world", "controller", "default", "*", "1.0")
     HttpServiceDescriptor = Descriptor("hello-world", "service", "http", "*", "1.0")
     HttpClientDescriptor = Descriptor("hello-world", "client", "http", "*", "1.0")
+    HttpEndpointDescriptor = Descriptor("hello-world", "endpoint", "http", "*", "1.0")
 
     def __init__(self) -> None:
         super().__init__()
         self.register_as_type(self.ControllerDescriptor, HelloWorldController)
         self.register_as_type(self.HttpServiceDescriptor, HelloWorldRestService)
         self.register_as_type(self.HttpClientDescriptor, HelloWorldRestClient)
+        self.register_as_type(self.HttpEndpointDescriptor, HelloWorldHttpEndpoint)

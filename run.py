@@ -5,7 +5,9 @@
 Exits 0 after Ctrl-C or SIGTERM; on any startup failure prints one line and exits 1.
 """
 
+import os
 import sys
+import time
 
 # Checked before anything imports bottle: on 3.13 the import itself fails with a confusing traceback.
 if not (3, 11) <= sys.version_info[:2] <= (3, 12):
@@ -34,6 +36,10 @@ def describe(error: BaseException) -> str:
 def main() -> int:
     # Log lines must reach a pipe (tests, docker logs) as they are written, not when a buffer fills.
     sys.stdout.reconfigure(line_buffering=True)
+    # The library's heartbeat and status services format local time and label it "Z" (UTC):
+    # the process runs in UTC, so the label is true whatever the machine's TZ.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     try:
         HelloWorldProcess().run()
     except Exception as error:

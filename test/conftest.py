@@ -17,6 +17,7 @@ from pip_services3_container.config import ContainerConfigReader
 from pip_services3_rpc.services import HttpEndpoint
 
 from HelloWorldController import HelloWorldController
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldProcess import CONFIG_PATH
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
@@ -58,12 +59,13 @@ def port() -> int:
     return free_port()
 
 
-@pytest.fixture
-def service_url(port: int) -> Iterator[str]:
-    """The REST service wired to a real controller and a real shared endpoint, as the container wires them."""
+@pytest.fixture(params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
+def service_url(port: int, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The REST service wired to a real controller and a real shared endpoint, as the container wires them:
+    ours (config.yml's) and the stock Pip.Services one, since the service must work on either."""
     controller = HelloWorldController()
     controller.configure(ConfigParams.from_tuples("default_name", "World"))
-    endpoint = HttpEndpoint()
+    endpoint = request.param()
     endpoint.configure(
         ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1", "connection.port", port)
     )

@@ -35,7 +35,7 @@ def test_config_is_valid_yaml_listing_the_components() -> None:
         ("pip-services", "logger"),
         ("pip-services", "counters"),
         ("hello-world", "controller"),
-        ("pip-services", "endpoint"),
+        ("hello-world", "endpoint"),
         ("hello-world", "service"),
         ("pip-services", "heartbeat-service"),
         ("pip-services", "status-service"),

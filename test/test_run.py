@@ -2,15 +2,17 @@
 
 import re
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
-from test_HelloWorldProcess import configured_descriptors
 
-from conftest import RunningProcess
+from conftest import RunningProcess, configured_descriptors, process_env
 
 Start = Callable[..., tuple[RunningProcess, str]]
 RunToExit = Callable[..., subprocess.CompletedProcess]
@@ -99,6 +101,57 @@ def test_unknown_descriptor_exits_1_with_one_line(run_to_exit: RunToExit, tmp_pa
 def test_empty_config_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Path) -> None:
     (tmp_path / "empty.yml").write_text("# nothing here\n")
     assert_one_line_failure(run_to_exit("-c", "empty.yml"), "empty.yml", "no components")
+
+
+def test_port_in_use_exits_1_within_2_s_naming_host_and_port(run_to_exit: RunToExit) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = run_to_exit(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
+        assert time.monotonic() - started < 2
+    assert_one_line_failure(result, f"127.0.0.1:{port}", "in use")
+    assert "started" not in result.stdout
+
+
+@pytest.mark.parametrize(("host", "port", "expected"), [
+    ("127.0.0.1", "http", "127.0.0.1:http"),
+    ("127.0.0.1", "70000", "127.0.0.1:70000"),
+    ("no-such-host.invalid", "8080", "no-such-host.invalid:8080"),
+])  # fmt: skip
+def test_bad_address_exits_1_within_2_s(run_to_exit: RunToExit, host: str, port: str, expected: str) -> None:
+    started = time.monotonic()
+    result = run_to_exit(HTTP_HOST=host, HTTP_PORT=port)
+    assert time.monotonic() - started < 2
+    assert_one_line_failure(result, expected)
+    assert "started" not in result.stdout
+
+
+def test_never_answers_404_while_starting(tmp_path: Path, port: int) -> None:
+    """Polls from the moment the process is spawned: connection refused until it serves, then 200."""
+    process = RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path)
+    statuses = []
+    try:
+        deadline = time.monotonic() + 10
+        while not statuses or statuses[-1] != 200:
+            assert time.monotonic() < deadline, statuses
+            try:
+                statuses.append(requests.get(f"http://127.0.0.1:{port}/hello_world/greeting", timeout=1).status_code)
+            except requests.ConnectionError:
+                time.sleep(0.005)  # poll interval
+        assert set(statuses) == {200}
+    finally:
+        process.stop()
+
+
+def test_heartbeat_and_status_report_utc_whatever_the_tz(start_process: Start) -> None:
+    _, url = start_process(TZ="Asia/Tokyo")
+    now = datetime.now(UTC)
+    heartbeat = datetime.fromisoformat(requests.get(f"{url}/heartbeat", timeout=5).json())
+    current = datetime.fromisoformat(requests.get(f"{url}/status", timeout=5).json()["current_time"])
+    assert abs((heartbeat - now).total_seconds()) < 60
+    assert abs((current - now).total_seconds()) < 60
 
 
 def other_python(version: str) -> str | None:
