@@ -1,0 +1,191 @@
+"""Benchmark: our endpoint against the stock Pip.Services endpoint, same service, same client, same run.
+
+    python bench/bench.py [--seconds 10]
+
+Starts `python run.py` twice on free loopback ports: once with config.yml as it is (HelloWorldHttpEndpoint)
+and once with its endpoint descriptor switched to the stock one (the one-line change the README shows).
+Loads GET /hello_world/greeting?name=John with wrk when it is installed (else a Python load generator)
+at 10, 50 and 200 connections, and prints req/s, p50, p99 and errors, the ratio at 50 connections, the
+time from spawn to the first 200, and the RSS of our process over 100k requests.
+"""
+
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = '"hello-world:endpoint:http:default:1.0"'
+STOCK = '"pip-services:endpoint:http:default:1.0"'
+PATH = "/hello_world/greeting?name=John"
+
+
+@dataclass
+class Result:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Service:
+    """run.py on a free loopback port, with config.yml's endpoint descriptor replaced by `endpoint`."""
+
+    def __init__(self, endpoint: str, workdir: Path) -> None:
+        config = (ROOT / "config.yml").read_text()
+        assert OURS in config, "config.yml no longer names HelloWorldHttpEndpoint"
+        config_path = workdir / f"config-{endpoint.split(':')[0].strip(chr(34))}.yml"
+        config_path.write_text(config.replace(OURS, endpoint))
+        self.port = free_port()
+        env = {**os.environ, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(self.port), "LOG_LEVEL": "warn"}
+        started = time.perf_counter()
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "run.py"), "-c", str(config_path)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.startup_ms = self._first_200(started)
+
+    def _first_200(self, started: float) -> float:
+        """Milliseconds from spawn to the first 200 of the greeting (polled every millisecond)."""
+        deadline = started + 30
+        while time.perf_counter() < deadline:
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+                connection.request("GET", PATH)
+                if connection.getresponse().status == 200:
+                    return (time.perf_counter() - started) * 1000
+            except OSError:
+                time.sleep(0.001)  # poll interval
+        raise TimeoutError("the service did not start")
+
+    def rss_mb(self) -> float:
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def load_wrk(port: int, connections: int, seconds: int) -> Result:
+    output = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "2s",
+         f"http://127.0.0.1:{port}{PATH}"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+    def latency(percentile: str) -> float:
+        value, unit = re.search(rf"^\s+{percentile}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors += int(non_2xx.group(1)) if non_2xx else 0
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return Result(rps, latency("50"), latency("99"), errors)
+
+
+def load_python(port: int, connections: int, seconds: int) -> Result:
+    """A keep-alive load generator for machines without wrk (slower than wrk: compare ratios, not absolutes)."""
+    latencies: list[float] = []
+    errors = [0]
+    stop_at = time.perf_counter() + seconds
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            try:
+                connection.request("GET", PATH)
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[0] += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+            except OSError:
+                errors[0] += 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    if not latencies:
+        return Result(0, 0, 0, errors[0])
+    return Result(
+        len(latencies) / seconds, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)], errors[0]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10, help="duration of each load (default 10)")
+    seconds = parser.parse_args().seconds
+    load = load_wrk if shutil.which("wrk") else load_python
+    client = "wrk" if load is load_wrk else "Python load generator"
+    print(f"client: {client}; {os.cpu_count()} CPUs; {seconds} s per load")
+    print(f"Python start + imports of run.py's modules alone: {import_ms():.0f} ms")
+    results: dict[str, dict[int, Result]] = {}
+    with tempfile.TemporaryDirectory() as workdir:
+        for name, endpoint in (("ours", OURS), ("stock", STOCK)):
+            service = Service(endpoint, Path(workdir))
+            print(f"{name}: first 200 after {service.startup_ms:.0f} ms")
+            try:
+                load(service.port, 10, 2)  # warm-up
+                results[name] = {c: load(service.port, c, seconds if c < 200 else 5) for c in (10, 50, 200)}
+                if name == "ours":
+                    memory_profile(service, load)
+            finally:
+                service.stop()
+    print("\n| endpoint | connections | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
+    for name, by_connections in results.items():
+        for connections, r in by_connections.items():
+            row = (name, connections, f"{r.requests_per_second:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", r.errors)
+            print("| " + " | ".join(map(str, row)) + " |")
+    ratio = results["ours"][50].requests_per_second / results["stock"][50].requests_per_second
+    print(f"\nthroughput at 50 connections: ours / stock = {ratio:.1f}x")
+
+
+def import_ms() -> float:
+    """Milliseconds for a fresh interpreter to import what run.py imports: the floor of any startup."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import HelloWorldProcess"], cwd=ROOT, check=True)
+    return (time.perf_counter() - started) * 1000
+
+
+def memory_profile(service: Service, load: object) -> None:
+    """RSS after warm-up and after at least 100k more requests: flat means no growth per request."""
+    before = service.rss_mb()
+    served = 0
+    while served < 100_000:
+        result = load(service.port, 50, 5)
+        served += int(result.requests_per_second * 5)
+    print(f"ours: RSS {before:.1f} MB after warm-up, {service.rss_mb():.1f} MB after {served:,} more requests")
+
+
+if __name__ == "__main__":
+    main()
