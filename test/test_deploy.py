@@ -11,13 +11,14 @@ import kubernetes_validate
 import pytest
 import requests
 import yaml
+from pip_services3_commons.config import ConfigParams
+from pip_services3_container.config import ContainerConfigReader
 
 from conftest import ROOT
+from HelloWorldProcess import CONFIG_PATH
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 MANIFESTS = sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
-# The endpoint's drain on SIGTERM, at most (the stock endpoint does not drain; ours defaults to 5 s).
-DRAIN_TIMEOUT_SECONDS = 5
 
 
 def config_parameters() -> set[str]:
@@ -136,11 +137,19 @@ def test_deployment_is_hardened() -> None:
     assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"])
 
 
+def drain_timeout_seconds() -> float:
+    """The endpoint's drain on SIGTERM, as config.yml sets it."""
+    (endpoint,) = [c for c in ContainerConfigReader.read_from_file(None, str(CONFIG_PATH), ConfigParams())
+                   if c.descriptor.get_type() == "endpoint"]  # fmt: skip
+    return endpoint.config.get_as_integer("options.drain_timeout") / 1000
+
+
 def test_grace_period_covers_prestop_and_drain() -> None:
     pod = manifest("Deployment")["spec"]["template"]["spec"]
     pre_stop = container()["lifecycle"]["preStop"]["sleep"]["seconds"]
     assert pre_stop > 0
-    assert pod["terminationGracePeriodSeconds"] > pre_stop + DRAIN_TIMEOUT_SECONDS
+    assert drain_timeout_seconds() > 0
+    assert pod["terminationGracePeriodSeconds"] > pre_stop + drain_timeout_seconds()
 
 
 def test_selectors_match_the_pods() -> None:
