@@ -117,10 +117,14 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._granian_fd = -1
         self._in_flight = 0
         self._idle = threading.Condition()
+        self._read_options()
 
     def configure(self, config: ConfigParams) -> None:
         self._config = config.set_defaults(self._default_config)
         self._connection_resolver.configure(self._config)
+        self._read_options()
+
+    def _read_options(self) -> None:
         self._max_body = self._config.get_as_long("options.request_max_size")
         self._max_uri = self._config.get_as_long("options.max_uri_size")
         self._max_headers = self._config.get_as_long("options.max_header_size")
@@ -154,11 +158,11 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
             return
         connection = self._connection_resolver.resolve(correlation_id)
         host, port = connection.get_as_string("host"), self._valid_port(correlation_id, connection)
+        ssl = self._ssl_context(correlation_id, connection)
         self._app = self._create_app()
         for registration in self._registrations:
             registration.register()
         self._socket = self._bind(correlation_id, host, port)
-        ssl = self._ssl_context(correlation_id, connection)
         self._stop_signal, self._granian_fd = _serve_with_granian(
             self._wsgi, self._socket, ssl, self._config.get_as_integer("options.threads"),
             self._config.get_as_integer("options.header_read_timeout"),
@@ -314,6 +318,9 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
             self._in_flight += 1
         try:
             status, headers, body = self._respond(environ, correlation_id)
+        except Exception as error:  # a fault of the endpoint itself: still one format, still logged
+            self._logger.error(correlation_id, error, "Endpoint failed on %s", environ.get("PATH_INFO"))
+            status, headers, body = self._error(500, _describe(500, correlation_id), correlation_id)
         finally:
             with self._idle:
                 self._in_flight -= 1

@@ -459,17 +459,20 @@ def test_https_with_certificate_and_key(start_endpoint: Start, tmp_path: Path) -
     assert requests.get(f"{https_url}/heartbeat", verify=str(cert), timeout=5).status_code == 200
 
 
-def test_https_without_certificate_files_fails_open(tmp_path: Path) -> None:
+def test_https_without_certificate_files_fails_open_and_leaves_the_port_free(tmp_path: Path) -> None:
+    port = free_port()
     endpoint = HelloWorldHttpEndpoint()
     endpoint.configure(
         ConfigParams.from_tuples(
-            "connection.protocol", "https", "connection.host", "127.0.0.1", "connection.port", free_port(),
+            "connection.protocol", "https", "connection.host", "127.0.0.1", "connection.port", port,
             "credential.ssl_crt_file", str(tmp_path / "missing.pem"),
             "credential.ssl_key_file", str(tmp_path / "missing-key.pem"),
         )
     )  # fmt: skip
     with pytest.raises(ConfigException, match="certificate"):
         endpoint.open(None)
+    with socket.socket() as again:
+        again.bind(("127.0.0.1", port))
 
 
 # --- 11. a drop-in for any Pip.Services service ---------------------------------------------------
