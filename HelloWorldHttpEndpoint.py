@@ -61,6 +61,10 @@ SECURITY_HEADERS: Headers = [
 ]
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# While closing: no request for this long, with none running, means granian has none queued either.
+QUIET_SECONDS = 0.05
+# While closing: the longest time spent answering with "Connection: close" before accepting stops.
+MAX_CLOSING_SECONDS = 1.0
 # Connections waiting to be accepted, and connections served at once.
 BACKLOG = 1024
 # Pip.Services error categories of the statuses the endpoint answers itself.
@@ -116,6 +120,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._stop_signal: WorkerSignal | None = None
         self._granian_fd = -1
         self._in_flight = 0
+        self._last_request_end = 0.0
+        self._draining = False
         self._idle = threading.Condition()
         self._read_options()
 
@@ -175,23 +181,44 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         """Stops accepting, waits for in-flight requests up to the drain timeout, then frees the port."""
         if not self.is_open():
             return
-        deadline = time.monotonic() + self._config.get_as_integer("options.drain_timeout") / 1000
-        self._stop_signal.set()
-        # granian closes its copy of the listening socket once its accept loop has ended; shutting the
-        # socket down before that would make the loop spin on errors. Then the shutdown refuses whatever
-        # connected meanwhile, and in-flight requests get the rest of the drain time.
+        drain_seconds = self._config.get_as_integer("options.drain_timeout") / 1000
+        deadline = time.monotonic() + drain_seconds
         with self._idle:
-            while not self._granian_stopped() and time.monotonic() < deadline:
-                self._idle.wait(0.005)  # granian says nothing when it stops: poll
+            # 1. Answer what clients have already sent, each answer with "Connection: close": stopping
+            #    granian closes idle keep-alive connections, and a request still in such a connection's
+            #    buffer would be lost; a connection closed after an answer loses nothing.
+            self._draining = True
+            self._wait_until(self._drained, time.monotonic() + min(MAX_CLOSING_SECONDS, drain_seconds / 2))
+            # 2. Stop accepting. granian closes its copy of the listening socket once its accept loop has
+            #    ended; shutting the socket down before that would make the loop spin on errors. The
+            #    shutdown then refuses whatever connected meanwhile.
+            self._stop_signal.set()
+            self._wait_until(self._granian_stopped_accepting, deadline)
             self._socket.shutdown(socket.SHUT_RDWR)
-            drained = self._idle.wait_for(lambda: self._in_flight == 0, timeout=deadline - time.monotonic())
+            # 3. Let in-flight requests finish.
+            drained = self._wait_until(self._drained, deadline)
         if not drained:
             self._logger.warn(correlation_id, f"Closed with {self._in_flight} requests still running")
         self._socket.close()
         self._socket = self._stop_signal = self._app = None
+        self._draining = False
         self._logger.info(correlation_id, "Closed HTTP endpoint")
 
-    def _granian_stopped(self) -> bool:
+    def _wait_until(self, condition: Callable[[], bool], deadline: float) -> bool:
+        """Polls `condition` until it holds or the deadline passes: granian says nothing when it stops."""
+        while not condition():
+            if time.monotonic() >= deadline:
+                return False
+            self._idle.wait(0.005)
+        return True
+
+    def _drained(self) -> bool:
+        """No request runs, and none has for QUIET_SECONDS: granian hands a request it has read to an idle
+        Python thread at once, so none is queued either (granian's own threads end only when idle
+        keep-alive connections do, which must not hold the process up)."""
+        return self._in_flight == 0 and time.monotonic() - self._last_request_end >= QUIET_SECONDS
+
+    def _granian_stopped_accepting(self) -> bool:
         """Whether granian has closed its descriptor of the listening socket (gone, or reused for another file)."""
         try:
             return os.fstat(self._granian_fd).st_ino != os.fstat(self._socket.fileno()).st_ino
@@ -324,8 +351,11 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         finally:
             with self._idle:
                 self._in_flight -= 1
+                self._last_request_end = time.monotonic()
                 self._idle.notify_all()
         headers += SECURITY_HEADERS + self._cors_headers(environ)
+        if self._draining:
+            headers.append(("Connection", "close"))
         start_response(status, headers)
         self._log_access(environ, correlation_id, int(status[:3]), started)
         return body

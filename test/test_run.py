@@ -4,6 +4,7 @@ import re
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -51,6 +52,44 @@ def test_sigterm_closes_the_container_and_exits_0(start_process: Start) -> None:
     process, _ = start_process()
     assert process.stop(timeout=5) == 0
     assert "Container hello-world stopped" in process.output
+
+
+def test_no_request_sent_before_sigterm_fails(start_process: Start) -> None:
+    """Ten keep-alive clients keep calling; after SIGTERM every request they had sent still gets its 200.
+
+    A request refused at connect time was never sent, so it does not count.
+    """
+    process, url = start_process()
+    outcomes: list[tuple[float, str]] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        session = requests.Session()
+        while not stop.is_set():
+            sent = time.monotonic()
+            try:
+                status = session.get(f"{url}/hello_world/greeting", timeout=5).status_code
+                outcomes.append((sent, str(status)))
+            except requests.ConnectionError as error:
+                refused = isinstance(error.args[0], Exception) and "refused" in str(error.args[0]).lower()
+                outcomes.append((sent, "refused" if refused else repr(error)))
+                if refused:
+                    return
+
+    clients = [threading.Thread(target=client) for _ in range(10)]
+    for thread in clients:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while sum(1 for _, outcome in outcomes if outcome == "200") < 500:  # under load
+        assert time.monotonic() < deadline
+        time.sleep(0.01)  # poll interval
+    signalled = time.monotonic()
+    assert process.stop(timeout=10) == 0
+    stop.set()
+    for thread in clients:
+        thread.join(10)
+    sent_before = [outcome for sent, outcome in outcomes if sent < signalled and outcome != "refused"]
+    assert sent_before and set(sent_before) == {"200"}
 
 
 def test_p_parameter_applies(start_process: Start) -> None:
