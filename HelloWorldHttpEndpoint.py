@@ -45,7 +45,6 @@ from pip_services3_commons.errors import (
 from pip_services3_commons.refer import IReferenceable, IReferences
 from pip_services3_commons.run import IOpenable
 from pip_services3_commons.validate import Schema
-from pip_services3_components.count import CompositeCounters
 from pip_services3_components.log import CompositeLogger, LogLevel, LogLevelConverter
 from pip_services3_rpc.connect import HttpConnectionResolver
 from pip_services3_rpc.services import IRegisterable
@@ -89,7 +88,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         - options.access_log_level: level of the one-line-per-request access log (default debug)
         - options.maintenance_enabled: answer every request 503 (default false)
 
-    References: `*:logger:*:*:1.0`, `*:counters:*:*:1.0`, `*:discovery:*:*:1.0` (all optional).
+    References: `*:logger:*:*:1.0` (access log, errors), `*:discovery:*:*:1.0` (both optional).
     """
 
     _default_config = ConfigParams.from_tuples(
@@ -109,8 +108,6 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
     def __init__(self) -> None:
         self._connection_resolver = HttpConnectionResolver()
         self._logger = CompositeLogger()
-        self._counters = CompositeCounters()
-        self._counters._counters = []  # CompositeCounters shares its list (see HelloWorldRestService)
         self._registrations: list[IRegisterable] = []
         self._config = self._default_config
         self._allowed_origins: list[str] = []
@@ -150,7 +147,6 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def set_references(self, references: IReferences) -> None:
         self._logger.set_references(references)
-        self._counters.set_references(references)
         self._connection_resolver.set_references(references)
 
     def is_open(self) -> bool:
@@ -347,7 +343,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
             status, headers, body = self._respond(environ, correlation_id)
         except Exception as error:  # a fault of the endpoint itself: still one format, still logged
             self._logger.error(correlation_id, error, "Endpoint failed on %s", environ.get("PATH_INFO"))
-            status, headers, body = self._error(500, _describe(500, correlation_id), correlation_id)
+            status, headers, body = self._error(500, _describe(500, correlation_id, "internal error"), correlation_id)
         finally:
             with self._idle:
                 self._in_flight -= 1
@@ -412,9 +408,10 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
     def _error(
         self, status: int, error: ErrorDescription | bytes, correlation_id: str | None, headers: Headers = ()
     ) -> tuple[str, Headers, list[bytes]]:
-        """Any error response as a clean ErrorDescription; 5xx details go to the log, not to the client."""
+        """Any error response as a clean ErrorDescription. A 5xx from a handler goes to the log in full and
+        to the client as "internal error"; the endpoint's own descriptions (limits, maintenance) are clean."""
         description = error if isinstance(error, ErrorDescription) else _parse_error(status, error, correlation_id)
-        if status >= 500:
+        if status >= 500 and not isinstance(error, ErrorDescription):
             self._logger.error(
                 description.correlation_id, None, "Internal error %s: %s %s",
                 description.code, description.message, description.stack_trace or "",
@@ -500,8 +497,10 @@ def _parse_error(status: int, content: bytes, correlation_id: str | None) -> Err
 
 def _serve_with_granian(
     app: WsgiApp, listener: socket.socket, ssl: tuple, threads: int, header_timeout: int
-) -> WorkerSignal:
-    """Serves `app` on the bound `listener` with one granian WSGI worker in this process; returns its stop signal.
+) -> tuple[WorkerSignal, int]:
+    """Serves `app` on the bound `listener` with one granian WSGI worker in this process.
+
+    Returns the worker's stop signal and the descriptor of the listening socket it owns (and closes).
 
     granian's public `Granian` server owns the whole process (its own signal handlers and worker
     processes), which a Pip.Services component cannot allow; so this starts the worker the way granian's
@@ -509,17 +508,16 @@ def _serve_with_granian(
     """
     stop = WorkerSignal()
     loop = loops.get("asyncio")
-    backlog = BACKLOG
     granian_fd = os.dup(listener.fileno())
     worker = WSGIWorker(
         1,  # worker id
-        (None, SocketHolder(granian_fd, False, backlog)),
+        (None, SocketHolder(granian_fd, False, BACKLOG)),
         None,
         1,  # Rust I/O threads: one is plenty for one Python process
         512,  # Rust blocking threads
         threads,  # Python threads running the app
         30,  # idle seconds before an unused Python thread ends
-        backlog,  # backpressure: connections served at once (idle ones included), as granian's default
+        BACKLOG,  # backpressure: connections served at once (idle ones included), as granian's default
         "1",  # HTTP/1.1
         HTTP1Settings(header_read_timeout=header_timeout, keep_alive=True, max_buffer_size=64 * 1024),
         None,  # no HTTP/2 settings

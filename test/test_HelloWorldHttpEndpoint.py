@@ -398,6 +398,14 @@ def test_service_errors_lose_their_stack_trace(start_endpoint: Start) -> None:
     assert description["category"] == "BadRequest"
 
 
+def test_maintenance_answers_503_with_retry_after(start_endpoint: Start) -> None:
+    _, url = start_endpoint("options.maintenance_enabled", True)
+    response = requests.get(f"{url}/heartbeat", timeout=5)
+    description = assert_error(response.status_code, response.content, 503)
+    assert description["message"] == "Service is in maintenance"
+    assert response.headers["Retry-After"] == "3600"
+
+
 # --- 6. headers and CORS --------------------------------------------------------------------------
 
 
