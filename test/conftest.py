@@ -104,9 +104,9 @@ class RunningProcess:
     def output(self) -> str:
         return self.stdout_path.read_text() + self.stderr_path.read_text()
 
-    def stop(self, timeout: float = 5.0) -> int:
-        """SIGTERM, as Kubernetes or systemd would send it; returns the exit code."""
-        self.popen.send_signal(signal.SIGTERM)
+    def stop(self, timeout: float = 5.0, signal_number: int = signal.SIGTERM) -> int:
+        """SIGTERM (as Kubernetes or systemd send it) or SIGINT (Ctrl-C); returns the exit code."""
+        self.popen.send_signal(signal_number)
         return self.popen.wait(timeout=timeout)
 
 

@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -48,9 +49,11 @@ def test_metrics_swagger_ui_and_correlation_ids(start_process: Start) -> None:
     assert "Prometheus" not in process.output  # no push-gateway warning when none is configured
 
 
-def test_sigterm_closes_the_container_and_exits_0(start_process: Start) -> None:
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_closes_the_container_and_exits_0(start_process: Start, signal_number: int) -> None:
     process, _ = start_process()
-    assert process.stop(timeout=5) == 0
+    assert process.stop(timeout=5, signal_number=signal_number) == 0
+    assert "Closed HTTP endpoint" in process.output
     assert "Container hello-world stopped" in process.output
 
 
