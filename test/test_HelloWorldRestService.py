@@ -2,6 +2,7 @@ import http.client
 import json
 import subprocess
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -95,7 +96,7 @@ def test_serves_its_openapi_document(service_url: str) -> None:
     assert "256" in name["schema"]["pattern"]
 
 
-def test_service_agrees_with_its_openapi_document(start_process) -> None:
+def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path) -> None:
     """schemathesis, all checks, against the whole running service and the document it serves:
     every generated request, valid or not, gets a documented answer and never a 5xx."""
     _, url = start_process()
@@ -114,6 +115,7 @@ def test_service_agrees_with_its_openapi_document(start_process) -> None:
         capture_output=True,
         text=True,
         timeout=300,
+        cwd=tmp_path,  # where schemathesis keeps its run data
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No issues found" in result.stdout
