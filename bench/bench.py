@@ -67,13 +67,16 @@ class Service:
         """Milliseconds from spawn to the first 200 of the greeting (polled every millisecond)."""
         deadline = started + 30
         while time.perf_counter() < deadline:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
                 connection.request("GET", PATH)
                 if connection.getresponse().status == 200:
                     return (time.perf_counter() - started) * 1000
             except OSError:
-                time.sleep(0.001)  # poll interval
+                pass  # not listening yet
+            finally:
+                connection.close()
+            time.sleep(0.001)  # poll interval
         raise TimeoutError("the service did not start")
 
     def rss_mb(self) -> float:
