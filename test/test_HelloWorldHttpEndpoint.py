@@ -22,9 +22,9 @@ from pip_services3_commons.validate import ObjectSchema
 from pip_services3_components.log import ConsoleLogger
 from pip_services3_rpc.services import CommandableHttpService, HeartbeatRestService, RestService
 
-from conftest import free_port
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldServiceFactory import HelloWorldServiceFactory
+from support import free_port
 
 
 class ProbeService(RestService):

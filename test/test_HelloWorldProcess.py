@@ -9,10 +9,10 @@ from pip_services3_commons.refer import Descriptor
 from pip_services3_commons.run import IOpenable
 from pip_services3_prometheus.count import PrometheusCounters
 
-from conftest import configured_descriptors, wait_until_serving
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldRestService import HelloWorldRestService
+from support import configured_descriptors, wait_until_serving
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import yaml
 from pip_services3_commons.config import ConfigParams
 from pip_services3_container.config import ContainerConfigReader
 
-from conftest import ROOT
 from HelloWorldProcess import CONFIG_PATH
+from support import ROOT
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 MANIFESTS = sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))

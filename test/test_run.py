@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from conftest import RunningProcess, configured_descriptors, process_env
+from support import RunningProcess, configured_descriptors, process_env
 
 Start = Callable[..., tuple[RunningProcess, str]]
 RunToExit = Callable[..., subprocess.CompletedProcess]
