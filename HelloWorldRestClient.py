@@ -3,8 +3,7 @@
 from pip_services3_commons.config import ConfigParams
 from pip_services3_rpc.clients import RestClient
 
-DEFAULT_CONNECT_TIMEOUT_MS = 10_000
-DEFAULT_TIMEOUT_MS = 10_000
+from LibraryWorkarounds import client_timeouts, use_own_counters
 
 
 class HelloWorldRestClient(RestClient):
@@ -22,22 +21,13 @@ class HelloWorldRestClient(RestClient):
     def __init__(self) -> None:
         super().__init__()
         self._base_route = "hello_world"
-        self._timeout = (DEFAULT_CONNECT_TIMEOUT_MS / 1000, DEFAULT_TIMEOUT_MS / 1000)
-        # CompositeCounters shares its list between instances (see HelloWorldRestService): one of its own.
-        self._counters._counters = []
+        self._timeout = client_timeouts(ConfigParams())
+        use_own_counters(self._counters)
 
     def configure(self, config: ConfigParams) -> None:
-        """Reads the connection and the timeouts.
-
-        RestClient hands options.timeout, in milliseconds, to requests, which reads seconds (10 s
-        became 2.8 hours) and ignores options.connect_timeout: both are converted here to the
-        (connect, read) pair in seconds that RestClient._call passes on as `timeout`.
-        """
+        """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
         super().configure(config)
-        self._timeout = (
-            config.get_as_integer_with_default("options.connect_timeout", DEFAULT_CONNECT_TIMEOUT_MS) / 1000,
-            config.get_as_integer_with_default("options.timeout", DEFAULT_TIMEOUT_MS) / 1000,
-        )
+        self._timeout = client_timeouts(config)
 
     def greeting(self, correlation_id: str | None, name: str | None) -> str:
         """Returns the service's greeting for `name` (None: the service's default name)."""

@@ -4,12 +4,12 @@ import re
 from pathlib import Path
 
 import bottle
-from pip_services3_commons.convert import JsonConverter
-from pip_services3_commons.errors import BadRequestException, ErrorDescriptionFactory
+from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_rpc.services import RestService
 
 from HelloWorldController import HelloWorldController
+from LibraryWorkarounds import error_body, use_own_counters
 
 # Any controller of the hello-world group satisfies this service (a mock, a remote one...).
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
@@ -37,10 +37,7 @@ class HelloWorldRestService(RestService):
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
         self._controller: HelloWorldController | None = None
-        # pip_services3_components 3.5.9 keeps CompositeCounters' list in a class attribute shared by
-        # every instance: each RestService and endpoint in the container appended the same counters to it,
-        # so every call was counted once per such component (6x). This instance gets a list of its own.
-        self._counters._counters = []
+        use_own_counters(self._counters)
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -84,14 +81,7 @@ class HelloWorldRestService(RestService):
             raise BadRequestException(correlation_id, "INVALID_ENCODING", "Name is not valid UTF-8") from None
 
     def send_error(self, error: Exception) -> str:
-        """Sends the error as a Pip.Services ErrorDescription.
-
-        Replaces RestService.send_error, which puts the server's traceback into every error body:
-        clients get the description, never the server's internals.
-        """
-        description = ErrorDescriptionFactory.create(error)
-        description.stack_trace = None
-        description.cause = None
-        bottle.response.status = description.status
+        """Sends the error as a Pip.Services ErrorDescription without the server's internals (see error_body)."""
+        bottle.response.status, body = error_body(error)
         bottle.response.content_type = "application/json"
-        return JsonConverter.to_json(description)
+        return body
