@@ -1,0 +1,10 @@
+"""The parts of HelloWorldHttpEndpoint, one concern per module.
+
+- options: the endpoint's configuration, read and checked once
+- granian_server: the only code that knows granian (its embedded RSGI server on a thread of its own)
+- rsgi_bridge: a granian request as the WSGI environ bottle expects, and bottle's answer back
+- guards: limits, framing and the body deadline, checked before any handler runs
+- errors: one path from any failure to a Pip.Services ErrorDescription
+- decorations: what every answer carries (security headers, CORS) and the access log
+- pipeline: the order in which the above meet for each request
+"""

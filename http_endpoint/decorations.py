@@ -1,0 +1,77 @@
+"""What every answer carries (security headers, CORS) and the one access-log line per request."""
+
+import re
+
+from pip_services3_components.log import ILogger, LogLevel
+
+from http_endpoint.options import EndpointOptions
+from http_endpoint.rsgi_bridge import Headers
+
+SECURITY_HEADERS: Headers = [
+    ("X-Content-Type-Options", "nosniff"),
+    # As the stock endpoint: API answers are never cached by browsers or proxies.
+    ("Cache-Control", "no-cache, no-store, must-revalidate"),
+]
+CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
+# C0 and C1 controls and DEL: in a log line they could forge lines or drive the reader's terminal.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+# The longest client-controlled text a log line quotes.
+MAX_LOGGED = 256
+
+
+def printable(text: str, limit: int = MAX_LOGGED) -> str:
+    """`text` made safe to log: control characters as \\xNN escapes, cut at `limit` characters."""
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+class Decorations:
+    """Headers added to every answer: the security headers, and CORS only for configured origins (the stock
+    endpoint sent an empty Access-Control-Allow-Origin to everyone)."""
+
+    def __init__(self, options: EndpointOptions) -> None:
+        self._origins = set(options.cors_origins)
+        self._any_origin = "*" in self._origins
+        self._allowed_headers = ", ".join(options.cors_headers)
+
+    def is_preflight(self, method: str, headers: dict[str, str]) -> bool:
+        """A browser's CORS preflight, answered by the endpoint itself when origins are configured."""
+        return bool(self._origins) and method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in headers
+
+    def headers(self, origin: str | None, closing: bool) -> Headers:
+        """The headers to add; `closing` asks the client to close the connection (the endpoint is closing, or a
+        body was left unread)."""
+        headers = SECURITY_HEADERS.copy()
+        if origin and (self._any_origin or origin in self._origins):
+            headers += [
+                ("Access-Control-Allow-Origin", origin),
+                ("Vary", "Origin"),
+                ("Access-Control-Allow-Methods", CORS_METHODS),
+                ("Access-Control-Allow-Headers", self._allowed_headers),
+            ]
+        if closing:
+            headers.append(("Connection", "close"))
+        return headers
+
+
+class AccessLog:
+    """One line per request, "GET /path 200 1.2 ms", at the configured level (5xx at ERROR).
+
+    The line is formatted only when a configured logger writes that level: at the default (debug, loggers at
+    info) a request costs one comparison here.
+    """
+
+    def __init__(self, logger: ILogger, level: LogLevel, loggers_level: LogLevel) -> None:
+        self._logger = logger
+        self._level = level
+        self._enabled = level <= loggers_level
+        self._errors_enabled = LogLevel.Error <= loggers_level
+
+    def log(self, correlation_id: str | None, method: str, path: str, status: int, milliseconds: float) -> None:
+        level = LogLevel.Error if status >= 500 else self._level
+        if not (self._errors_enabled if status >= 500 else self._enabled):
+            return
+        self._logger.log(
+            level, correlation_id, None, "%s %s %d %.1f ms", printable(method), printable(path), status, milliseconds
+        )

@@ -1,0 +1,92 @@
+"""One path from any failure to the answer a client gets: a Pip.Services ErrorDescription in JSON, no internals."""
+
+import json
+import re
+from http import HTTPStatus
+
+import bottle
+from pip_services3_commons.convert import JsonConverter
+from pip_services3_commons.errors import ErrorDescription
+
+from http_endpoint.rsgi_bridge import Headers
+
+JSON = "application/json"
+# Pip.Services error categories of the statuses the endpoint answers itself.
+CATEGORIES = {401: "Unauthorized", 403: "Unauthorized", 404: "NotFound", 405: "Unsupported", 409: "Conflict"}
+# Headers of a service's error answer that still mean something once its body is replaced.
+KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+
+
+class RequestRejectedError(Exception):
+    """A request the endpoint refuses before any handler runs (limits, framing, deadline)."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        correlation_id: str | None = None,
+        code: str | None = None,
+        headers: Headers = (),
+    ) -> None:
+        super().__init__(message)
+        self.description = describe(status, correlation_id, message, code)
+        self.headers = list(headers)
+
+
+def describe(
+    status: int, correlation_id: str | None, message: str | None = None, code: str | None = None
+) -> ErrorDescription:
+    """An ErrorDescription for an HTTP status: code from its phrase (404 NOT_FOUND), category from its family."""
+    phrase = _PHRASES.get(status, "Error")
+    description = ErrorDescription()
+    description.category = CATEGORIES.get(status, "Internal" if status >= 500 else "BadRequest")
+    description.status = status
+    description.code = code or ("INTERNAL_ERROR" if status >= 500 else re.sub(r"\W+", "_", phrase).strip("_").upper())
+    description.message = message or phrase
+    description.correlation_id = correlation_id
+    return description
+
+
+def of_service_answer(status: int, content: bytes, correlation_id: str | None) -> ErrorDescription:
+    """A handler's error answer: kept when it is an ErrorDescription (Pip.Services send_error), else described.
+
+    bottle's own errors (404, 405) arrive here too, as the body the endpoint's bottle error handler wrote.
+    """
+    try:
+        parsed = json.loads(content)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict) and "code" in parsed:
+        description = ErrorDescription.from_json({"stack_trace": None, **parsed})
+        description.status = status
+        description.correlation_id = description.correlation_id or correlation_id
+        return description
+    return describe(status, correlation_id, content.decode("utf-8", "replace")[:200] or None)
+
+
+def internal_error(correlation_id: str | None) -> ErrorDescription:
+    """What a client learns of a fault on our side: its details belong in the log, written where it happened."""
+    return describe(500, correlation_id, "internal error")
+
+
+def error_answer(description: ErrorDescription, headers: Headers = ()) -> tuple[int, Headers, bytes]:
+    """The answer for an error: its JSON without stack trace or cause, with the headers that still apply."""
+    description.stack_trace = description.cause = None
+    content = JsonConverter.to_json(description).encode()
+    kept = [(name, value) for name, value in headers if name.lower() in KEPT_HEADERS]
+    return description.status, [("Content-Type", JSON), *kept], content
+
+
+def bottle_error(error: bottle.HTTPError) -> str:
+    """bottle's own errors (404, 405, a handler's exception) as JSON instead of its HTML page; a 5xx keeps its
+    traceback here so that the pipeline can log it (and only it) before the client gets "internal error"."""
+    bottle.response.content_type = JSON
+    correlation_id = bottle.request.query.get("correlation_id") or bottle.request.headers.get("correlation_id")
+    description = describe(error.status_code, correlation_id)
+    if error.status_code < 500:
+        description.message = str(error.body)
+    else:
+        description.message = repr(error.exception)
+        description.stack_trace = error.traceback
+    return JsonConverter.to_json(description)

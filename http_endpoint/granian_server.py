@@ -1,0 +1,187 @@
+"""The only code that knows granian: its public embedded server (`granian.server.embed.Server`, RSGI) run on an
+event loop in a thread of its own, so the Pip.Services container keeps the process (its signals, its main thread).
+
+granian's embedded server is documented as experimental; it is used for what granian's other servers cannot do
+here: run inside a process it does not own. Its RSGI interface hands the body to Python as an awaitable, so a
+client that stalls its body costs a pending coroutine with a deadline, never a thread.
+"""
+
+import asyncio
+import contextlib
+import os
+import resource
+import socket
+import ssl
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from granian.constants import HTTPModes, Interfaces, SSLProtocols
+from granian.http import HTTP1Settings
+from granian.server.embed import Server
+from pip_services3_commons.errors import ConfigException, ConnectionException
+
+# Connections waiting in the kernel to be accepted.
+BACKLOG = 1024
+# hyper's buffer for a request head: the request line and headers together (bodiless 431 above it).
+HEAD_BUFFER = 64 * 1024
+# Descriptors the process needs besides one per connection (logs, files, the loop).
+SPARE_DESCRIPTORS = 64
+# How long starting may take before it counts as failed.
+START_SECONDS = 10.0
+
+RsgiHandler = Callable[[Any, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """A certificate chain and its private key, in PEM files."""
+
+    certificate: str
+    key: str
+
+
+class GranianServer:
+    """Serves an RSGI handler on host:port until stopped; every failure to start is raised by `start`."""
+
+    def __init__(
+        self,
+        handler: RsgiHandler,
+        host: str,
+        port: int,
+        tls: TlsFiles | None,
+        header_timeout_ms: int,
+        max_connections: int,
+    ) -> None:
+        self._handler, self._host, self._port, self._tls = handler, host, port, tls
+        self._header_timeout_ms, self._max_connections = header_timeout_ms, max_connections
+        self._server: Server | None = None
+        self._thread: threading.Thread | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._started = threading.Event()
+        self._failure: BaseException | None = None
+
+    def start(self, correlation_id: str | None, on_stopped: Callable[[], Awaitable[None]]) -> None:
+        """Binds and starts serving, or raises ConfigException / ConnectionException in one line.
+
+        `on_stopped` runs on the server's loop after granian has stopped accepting: the endpoint lets the requests
+        it is still answering finish there.
+        """
+        tls = _checked_tls(correlation_id, self._tls)
+        self._check_port_is_free(correlation_id)
+        _allow_descriptors(self._max_connections + SPARE_DESCRIPTORS)
+        self._server = Server(
+            _Target(self._handler, self._serving),
+            address=self._host,
+            port=self._port,
+            interface=Interfaces.RSGI,
+            http=HTTPModes.http1,
+            websockets=False,
+            backlog=BACKLOG,
+            backpressure=self._max_connections,
+            http1_settings=HTTP1Settings(
+                header_read_timeout=self._header_timeout_ms, keep_alive=True, max_buffer_size=HEAD_BUFFER
+            ),
+            log_enabled=False,
+            ssl_cert=Path(tls.certificate) if tls else None,
+            ssl_key=Path(tls.key) if tls else None,
+            ssl_protocol_min=SSLProtocols.tls12,
+        )
+        self._thread = threading.Thread(target=self._run, args=(on_stopped,), name="http-endpoint", daemon=True)
+        self._thread.start()
+        # Set once granian's worker listens, or by _run when serving ended before that.
+        if not self._started.wait(START_SECONDS) or self._failure is not None or not self._thread.is_alive():
+            self.stop(START_SECONDS)
+            raise ConnectionException(
+                correlation_id,
+                "CANNOT_LISTEN",
+                f"Cannot listen on {self._host}:{self._port}: {_first_line(self._failure)}",
+            )
+
+    def _serving(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Called by granian's worker on the loop just before it starts listening, which it does before the loop
+        runs its next callback (granian binds while it starts serving): so the callback marks the server started."""
+        loop.call_soon(self._started.set)
+
+    def stop(self, timeout: float) -> bool:
+        """Stops accepting, waits up to `timeout` for the loop to finish what it serves; False if it did not."""
+        if self.loop is not None and self._server is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has already ended
+                self.loop.call_soon_threadsafe(self._server.stop)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._thread is None or not self._thread.is_alive()
+
+    def _run(self, on_stopped: Callable[[], Awaitable[None]]) -> None:
+        """The server thread: serves until stopped, then lets the endpoint finish its requests on the same loop."""
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.loop.run_until_complete(self._server.serve())
+            self.loop.run_until_complete(on_stopped())
+        except BaseException as error:  # reported by start (before serving) or by the endpoint's close
+            self._failure = error
+        finally:
+            self._started.set()
+            self.loop.close()
+
+    def _check_port_is_free(self, correlation_id: str | None) -> None:
+        """Binds the address once without SO_REUSEPORT, which granian sets: a second instance on the same port would
+        otherwise share it silently (the kernel splits connections between the two)."""
+        try:
+            family, kind, protocol, _, address = socket.getaddrinfo(self._host, self._port, type=socket.SOCK_STREAM)[0]
+            with socket.socket(family, kind, protocol) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(address)
+        except OSError as error:
+            raise ConnectionException(
+                correlation_id,
+                "CANNOT_LISTEN",
+                f"Cannot listen on {self._host}:{self._port}: {error.strerror or error}",
+            ) from None
+
+
+class _Target:
+    """The RSGI application granian serves: the handler, and RSGI's hook that runs when a worker starts."""
+
+    def __init__(self, handler: RsgiHandler, on_init: Callable[[asyncio.AbstractEventLoop], None]) -> None:
+        self.__rsgi__ = handler
+        self.__rsgi_init__ = on_init
+
+
+def _checked_tls(correlation_id: str | None, tls: TlsFiles | None) -> TlsFiles | None:
+    """Loads the certificate and key in Python, so a missing, malformed or mismatched pair is one clear error
+    here instead of a panic in granian's Rust TLS code."""
+    if tls is None:
+        return None
+    for path in (tls.certificate, tls.key):
+        if not path or not os.path.isfile(path):
+            raise ConfigException(
+                correlation_id, "NO_SSL_FILE", f"HTTPS needs a certificate and key; {path!r} is not a file"
+            )
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(tls.certificate, tls.key)
+    except (ssl.SSLError, OSError) as error:
+        raise ConfigException(
+            correlation_id,
+            "INVALID_SSL_FILES",
+            f"Cannot use certificate {tls.certificate!r} with key {tls.key!r}: {_first_line(error)}",
+        ) from None
+    return TlsFiles(os.path.abspath(tls.certificate), os.path.abspath(tls.key))
+
+
+def _allow_descriptors(needed: int) -> None:
+    """Raises the soft limit of open files towards `needed` (within the hard limit, which only root may raise):
+    each connection holds one, and running out refuses connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def _first_line(error: BaseException | None) -> str:
+    """granian's Rust errors carry a backtrace after their first line (with RUST_BACKTRACE set)."""
+    text = str(error or "the server did not start").strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -1,0 +1,122 @@
+"""Limits, framing and the body deadline: checked before any handler runs, each refusal a RequestRejectedError.
+
+granian's parser (hyper) answers what it cannot parse itself, with an empty body and no Python involved: a
+request head over 64 KiB (431 or 414), more than 100 headers (431), a malformed request line or Content-Length
+(400). Everything it passes on is checked here.
+"""
+
+import asyncio
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from http_endpoint.decorations import CONTROL_CHARACTERS
+from http_endpoint.errors import RequestRejectedError
+from http_endpoint.options import EndpointOptions
+from http_endpoint.rsgi_bridge import BodyTooLargeError, MalformedBodyError, read_body, wsgi_key
+
+# Correlation ids are echoed in answers and logs: longer ones, or ones with control characters, are refused.
+MAX_CORRELATION_ID = 256
+# Characters a path keeps unescaped on the wire (RFC 3986 pchar and "/"); any other is sent as %XX escapes.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+_NEEDS_ESCAPE = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
+
+
+@dataclass
+class RequestHead:
+    """What the guards learned from a request's head."""
+
+    correlation_id: str | None
+    headers: dict[str, str]  # as WSGI environ keys (HTTP_CONTENT_TYPE...)
+    body_length: int | None  # declared by Content-Length; None when chunked or absent
+    has_body: bool
+
+
+class Guards:
+    """Checks a request against the endpoint's limits."""
+
+    def __init__(self, options: EndpointOptions) -> None:
+        self._options = options
+
+    def check_head(self, scope: Any) -> RequestHead:
+        """Target size, headers, Host, correlation id, declared body size and maintenance, in that order."""
+        options = self._options
+        headers, size, hosts = self._collect_headers(scope)
+        correlation_id = _correlation_id(scope.query_string, headers.get("HTTP_CORRELATION_ID"))
+        if _target_size(scope.path, scope.query_string) > options.max_uri:
+            raise RequestRejectedError(414, f"Request target is longer than {options.max_uri} bytes", correlation_id)
+        if size > options.max_headers:
+            raise RequestRejectedError(431, f"Headers are larger than {options.max_headers} bytes", correlation_id)
+        if scope.http_version == "1.1" and hosts != 1:
+            raise RequestRejectedError(
+                400, "An HTTP/1.1 request needs exactly one Host header", correlation_id, "INVALID_HOST"
+            )
+        length_text = headers.get("HTTP_CONTENT_LENGTH")
+        length = int(length_text) if length_text else None  # hyper has refused non-numeric lengths
+        chunked = "chunked" in headers.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if length is not None and length > options.max_body:
+            raise RequestRejectedError(413, f"Body is larger than {options.max_body} bytes", correlation_id)
+        if options.maintenance:
+            raise RequestRejectedError(
+                503, "Service is in maintenance", correlation_id, "SERVICE_UNAVAILABLE", [("Retry-After", "3600")]
+            )
+        return RequestHead(correlation_id, headers, None if chunked else length, chunked or bool(length))
+
+    async def read_body(self, protocol: Any, head: RequestHead) -> bytes:
+        """The whole body within the size limit and the deadline: a stalled or trickling client gets 408 and
+        costs nothing meanwhile but a pending read."""
+        options = self._options
+        try:
+            async with asyncio.timeout(options.body_timeout):
+                return await read_body(protocol, options.max_body)
+        except TimeoutError:
+            raise RequestRejectedError(
+                408, f"Body not received within {options.body_timeout:g} s", head.correlation_id
+            ) from None
+        except BodyTooLargeError:
+            raise RequestRejectedError(
+                413, f"Body is larger than {options.max_body} bytes", head.correlation_id
+            ) from None
+        except MalformedBodyError:
+            raise RequestRejectedError(
+                400, "Malformed or incomplete body", head.correlation_id, "MALFORMED_BODY"
+            ) from None
+
+    @staticmethod
+    def _collect_headers(scope: Any) -> tuple[dict[str, str], int, int]:
+        """The headers as WSGI keys (repeated ones joined by ", "), their size in bytes and the number of Hosts."""
+        headers: dict[str, str] = {}
+        size = hosts = 0
+        for name, value in scope.headers.items():
+            size += len(name) + len(value)
+            key = wsgi_key(name)
+            if key == "HTTP_HOST":
+                hosts += 1
+            headers[key] = headers[key] + ", " + value if key in headers else value
+        return headers, size, hosts
+
+
+def _target_size(path: str, query: str) -> int:
+    """The request target's length on the wire: granian hands over the path decoded, so it is escaped again as a
+    client sends it (an escape of a plain letter, "%41" for "A", which no client needs, counts as one byte)."""
+    path_size = len(quote(path, safe=_PATH_SAFE)) if _NEEDS_ESCAPE.search(path) else len(path)
+    return path_size + (len(query) + 1 if query else 0)
+
+
+def _correlation_id(query: str, header: str | None) -> str | None:
+    """The client's correlation id: `correlation_id` in the query, else the `correlation_id` header; refused
+    (400) when it could not be echoed and logged safely."""
+    value = header
+    if "correlation_id=" in query:
+        values = parse_qs(query).get("correlation_id")
+        if values:
+            value = values[-1]
+    if value is not None and (len(value) > MAX_CORRELATION_ID or CONTROL_CHARACTERS.search(value)):
+        raise RequestRejectedError(
+            400,
+            f"correlation_id must be at most {MAX_CORRELATION_ID} characters, none of them control characters",
+            None,
+            "INVALID_CORRELATION_ID",
+        )
+    return value

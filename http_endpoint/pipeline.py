@@ -1,0 +1,96 @@
+"""The order in which each request meets the endpoint's parts: guards, body, CORS preflight, bottle, errors,
+decorations, access log. It is the RSGI handler granian calls, on the server's event loop."""
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from pip_services3_components.log import ILogger
+
+from http_endpoint.decorations import AccessLog, Decorations, printable
+from http_endpoint.errors import RequestRejectedError, error_answer, internal_error, of_service_answer
+from http_endpoint.guards import Guards, RequestHead
+from http_endpoint.options import EndpointOptions
+from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi, environ_of
+
+# Answered to a CORS preflight: how long a browser may cache it.
+PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]
+Answer = tuple[int, Headers, bytes]
+
+
+class RequestPipeline:
+    """Answers each request; counts those in flight so that closing can let them finish.
+
+    Handlers run on the event loop thread itself (options.threads 1: no hand-over between threads per request),
+    or on a pool of that many threads for handlers that wait on I/O. Bodies are always read on the loop, with a
+    deadline, before a handler runs: a client that stalls its body holds no thread.
+    """
+
+    def __init__(self, app: WsgiApp, options: EndpointOptions, logger: ILogger, access_log: AccessLog) -> None:
+        self._app = app
+        self._guards = Guards(options)
+        self._decorations = Decorations(options)
+        self._logger = logger
+        self._access_log = access_log
+        self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
+        self.in_flight = 0
+        self.last_finished = 0.0
+        # Set while the endpoint closes: every answer then asks its client to close the connection.
+        self.closing = False
+
+    async def __call__(self, scope: Any, protocol: Any) -> None:
+        started = time.perf_counter()
+        self.in_flight += 1
+        head: RequestHead | None = None
+        try:
+            head = self._guards.check_head(scope)
+            status, headers, body = await self._answer(scope, protocol, head)
+            correlation_id = head.correlation_id
+        except RequestRejectedError as rejection:
+            status, headers, body = error_answer(rejection.description, rejection.headers)
+            correlation_id = rejection.description.correlation_id
+        except Exception as error:  # a fault of the endpoint itself: still one format, logged once, here
+            correlation_id = head.correlation_id if head else None
+            self._logger.error(correlation_id, error, "Endpoint failed on %s", printable(scope.path))
+            status, headers, body = error_answer(internal_error(correlation_id))
+        finally:
+            self.in_flight -= 1
+            self.last_finished = time.monotonic()
+        unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
+        origin = head.headers.get("HTTP_ORIGIN") if head else None
+        headers += self._decorations.headers(origin, self.closing or unread_body)
+        protocol.response_bytes(status, headers, body)
+        self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
+
+    async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
+        body = await self._guards.read_body(protocol, head) if head.has_body else None
+        if self._decorations.is_preflight(scope.method, head.headers):
+            return 204, PREFLIGHT_HEADERS.copy(), b""
+        environ = environ_of(scope, head.headers, body)
+        if self._pool is None:
+            status, headers, content = call_wsgi(self._app, environ)
+        else:
+            loop = asyncio.get_running_loop()
+            status, headers, content = await loop.run_in_executor(self._pool, call_wsgi, self._app, environ)
+        if status < 400:
+            return status, headers, content
+        return self._error(status, headers, content, head.correlation_id)
+
+    def _error(self, status: int, headers: Headers, content: bytes, correlation_id: str | None) -> Answer:
+        """A handler's or bottle's error answer as a clean ErrorDescription; a 5xx is logged in full here and
+        reaches the client as "internal error"."""
+        description = of_service_answer(status, content, correlation_id)
+        if status >= 500:
+            self._logger.error(
+                description.correlation_id, None, "Internal error %s: %s %s",
+                description.code, description.message, description.stack_trace or "",
+            )  # fmt: skip
+            description = internal_error(description.correlation_id)
+            description.status = status
+        return error_answer(description, headers)
+
+    def shutdown(self) -> None:
+        """Ends the handler threads, if any, once no request needs them."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,109 @@
+"""A granian RSGI request as the WSGI environ that bottle reads, and bottle's answer back as bytes.
+
+Pip.Services services run on bottle, a WSGI framework; granian's embedded server speaks RSGI. The environ holds
+what bottle and the Pip.Services services read, built once per request with no copying beyond the headers.
+"""
+
+import io
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from granian.rsgi import ProtocolClosed, ProtocolError
+
+WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+Headers = list[tuple[str, str]]
+
+# Header names as WSGI keys ("content-type" -> "HTTP_CONTENT_TYPE"), computed once per distinct name.
+_WSGI_KEYS: dict[str, str] = {}
+# Header names are bounded in number (hyper refuses more than 100 per request) but not in variety.
+_MAX_CACHED_KEYS = 1024
+_NO_BODY = io.BytesIO(b"")
+
+
+class _Discard(io.StringIO):
+    """bottle writes failing handlers' tracebacks to wsgi.errors; the endpoint logs them through its loggers."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+_DISCARD = _Discard()
+
+
+def wsgi_key(name: str) -> str:
+    """`HTTP_` + the header name in upper case with `_` for `-`, as CGI names request headers."""
+    key = _WSGI_KEYS.get(name)
+    if key is None:
+        key = "HTTP_" + name.upper().replace("-", "_")
+        if len(_WSGI_KEYS) < _MAX_CACHED_KEYS:
+            _WSGI_KEYS[name] = key
+    return key
+
+
+def environ_of(scope: Any, headers: dict[str, str], body: bytes | None) -> dict[str, Any]:
+    """The WSGI environ of a request whose headers are already collected as WSGI keys (see guards)."""
+    server_name, _, server_port = scope.server.rpartition(":")
+    environ = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        # WSGI carries the path as latin-1 text of its bytes; granian has decoded them as UTF-8.
+        "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": "HTTP/" + scope.http_version,
+        "REMOTE_ADDR": scope.client.rpartition(":")[0],
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body) if body else _NO_BODY,
+        "wsgi.errors": _DISCARD,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.version": (1, 0),
+    }
+    environ.update(headers)
+    environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is read already: bottle must not de-chunk it again
+    environ["CONTENT_LENGTH"] = str(len(body)) if body else ""
+    if "HTTP_CONTENT_TYPE" in headers:
+        environ["CONTENT_TYPE"] = headers["HTTP_CONTENT_TYPE"]
+    return environ
+
+
+def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
+    """Runs the WSGI app to the end: its status code, headers and whole body."""
+    answer: list = []
+
+    def start_response(status: str, headers: Headers, exc_info: object = None) -> None:
+        answer[:] = (status, headers)
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    status, headers = answer
+    return int(status[:3]), headers, body
+
+
+class BodyTooLargeError(Exception):
+    """The body grew past the limit while it was read."""
+
+
+class MalformedBodyError(Exception):
+    """The body's framing is broken (a bad chunk size), or the client went away before sending all of it."""
+
+
+async def read_body(protocol: Any, limit: int) -> bytes:
+    """Reads the whole body as granian de-frames it, refusing it as soon as it passes `limit` bytes."""
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in protocol:
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLargeError
+            parts.append(chunk)
+    except (ProtocolClosed, ProtocolError):
+        raise MalformedBodyError from None
+    return b"".join(parts)
