@@ -7,14 +7,27 @@ from pathlib import Path
 
 import pytest
 from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.refer import References
-from pip_services3_rpc.services import HttpEndpoint
+from pip_services3_commons.refer import Descriptor, References
+from pip_services3_components.log import ConsoleLogger
+from pip_services3_rpc.services import HeartbeatRestService, HttpEndpoint
 
 from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from support import ENDPOINT_DESCRIPTOR, RUN_PY, RunningProcess, free_port, process_env, wait_until_serving
+from support import (
+    ENDPOINT_DESCRIPTOR,
+    RUN_PY,
+    Adder,
+    AdderService,
+    EndpointUnderTest,
+    ProbeService,
+    RunningProcess,
+    Start,
+    free_port,
+    process_env,
+    wait_until_serving,
+)
 
 
 @pytest.fixture
@@ -86,3 +99,42 @@ def run_to_exit(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
         )
 
     return run
+
+
+@pytest.fixture
+def start_endpoint() -> Iterator[Start]:
+    """Opens our endpoint with the probe, adder and heartbeat services on a free port; closes it afterwards."""
+    opened: list[tuple[HelloWorldHttpEndpoint, list]] = []
+
+    def start(*config: object, port: int | None = None, logger: ConsoleLogger | None = None) -> EndpointUnderTest:
+        port = port or free_port()
+        endpoint = HelloWorldHttpEndpoint()
+        endpoint.configure(
+            ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1",
+                                     "connection.port", port, *config)
+        )  # fmt: skip
+        probe, adder, heartbeat = ProbeService(), AdderService(), HeartbeatRestService()
+        adder.configure(ConfigParams())  # a CommandableHttpService must be configured before it registers
+        references = References.from_tuples(
+            HelloWorldServiceFactory.HttpEndpointDescriptor, endpoint,
+            Descriptor("test", "probe", "http", "default", "1.0"), probe,
+            Descriptor("test", "adder", "default", "default", "1.0"), Adder(),
+            Descriptor("test", "service", "http", "default", "1.0"), adder,
+            Descriptor("pip-services", "heartbeat-service", "http", "default", "1.0"), heartbeat,
+            *((Descriptor("pip-services", "logger", "console", "default", "1.0"), logger) if logger else ()),
+        )  # fmt: skip
+        services = [probe, adder, heartbeat]
+        for component in [endpoint, *services]:
+            component.set_references(references)
+        endpoint.open(None)
+        for service in services:
+            service.open(None)
+        opened.append((endpoint, services))
+        return EndpointUnderTest(endpoint, probe, f"http://127.0.0.1:{port}")
+
+    yield start
+    for endpoint, services in opened:
+        for service in services:
+            service.close(None)
+        services[0].release.set()
+        endpoint.close(None)

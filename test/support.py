@@ -1,18 +1,29 @@
 """Helpers the tests share: free ports, readiness polling, the real process in a subprocess."""
 
+import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import NamedTuple
 
+import bottle
 import requests
+from pip_services3_commons.commands import Command, CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.convert import TypeCode
 from pip_services3_commons.refer import Descriptor
+from pip_services3_commons.validate import ObjectSchema
 from pip_services3_container.config import ContainerConfigReader
+from pip_services3_rpc.services import CommandableHttpService, RestService
 
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldProcess import CONFIG_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,3 +84,87 @@ def process_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "DEFAULT_NAME")}
     env.update(overrides)
     return env
+
+
+class ProbeService(RestService):
+    """A test service using every part of the endpoint interface a Pip.Services service may use."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._base_route = "probe"
+        self.release = threading.Event()
+        self.entered = threading.Semaphore(0)
+        self.intercepted = 0
+
+    def register(self) -> None:
+        self.register_route("GET", "/slow", None, self._slow)
+        self.register_route("GET", "/boom", None, self._boom)
+        schema = ObjectSchema().with_required_property(
+            "body", ObjectSchema().with_required_property("n", TypeCode.Integer)
+        )
+        self.register_route("POST", "/echo", schema, lambda: self.send_result(bottle.request.json))
+        self.register_route_with_auth("GET", "/secret", None, self._deny_without_token, lambda: self.send_result("ok"))
+        self.register_interceptor("/echo", self._count)  # RestService prefixes the base route
+
+    def _slow(self) -> str:
+        self.entered.release()
+        self.release.wait(10)
+        return self.send_result("done")
+
+    def _boom(self) -> str:
+        raise RuntimeError("secret detail /etc/passwd")
+
+    def _count(self) -> None:
+        self.intercepted += 1
+
+    @staticmethod
+    def _deny_without_token() -> None:
+        if bottle.request.headers.get("Authorization") != "Bearer t":
+            raise bottle.HTTPError(401, "no token")
+
+
+class Adder(ICommandable):
+    def get_command_set(self) -> CommandSet:
+        commands = CommandSet()
+        schema = (
+            ObjectSchema().with_required_property("a", TypeCode.Integer).with_required_property("b", TypeCode.Integer)
+        )
+        commands.add_command(Command("add", schema, lambda correlation_id, args: args.get("a") + args.get("b")))
+        return commands
+
+
+class AdderService(CommandableHttpService):
+    def __init__(self) -> None:
+        super().__init__("adder")
+        self._dependency_resolver.put("controller", Descriptor("test", "adder", "*", "*", "1.0"))
+
+
+class EndpointUnderTest(NamedTuple):
+    """An opened HelloWorldHttpEndpoint, the probe service registered on it, and its base URL."""
+
+    endpoint: HelloWorldHttpEndpoint
+    probe: ProbeService
+    url: str
+
+
+Start = Callable[..., EndpointUnderTest]
+
+
+def raw_request(url: str, data: bytes, timeout: float = 5) -> tuple[int, bytes]:
+    """Sends bytes as they are and returns the status and body of the answer (0 and b"" if none)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+        sock.sendall(data)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+
+
+def assert_error(status: int, body: bytes, expected_status: int) -> dict:
+    """Every error is an ErrorDescription in JSON, never with a stack trace."""
+    assert status == expected_status
+    description = json.loads(body)
+    assert description["status"] == expected_status
+    assert description["code"] and description["message"]
+    assert description["stack_trace"] is None and description["cause"] is None
+    return description

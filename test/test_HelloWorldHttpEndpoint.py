@@ -1,153 +1,28 @@
 """The production endpoint as a component: real sockets on free ports, hostile clients, drop-in services."""
 
-import http.client
 import json
 import shutil
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import bottle
 import pytest
 import requests
-from pip_services3_commons.commands import Command, CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.convert import TypeCode
 from pip_services3_commons.errors import BadRequestException, ConfigException, ConnectionException
-from pip_services3_commons.refer import Descriptor, References
-from pip_services3_commons.validate import ObjectSchema
 from pip_services3_components.log import ConsoleLogger
-from pip_services3_rpc.services import CommandableHttpService, HeartbeatRestService, RestService
+from pip_services3_rpc.services import RestService
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-from HelloWorldServiceFactory import HelloWorldServiceFactory
-from support import free_port
-
-
-class ProbeService(RestService):
-    """A test service using every part of the endpoint interface a Pip.Services service may use."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._base_route = "probe"
-        self.release = threading.Event()
-        self.entered = threading.Semaphore(0)
-        self.intercepted = 0
-
-    def register(self) -> None:
-        self.register_route("GET", "/slow", None, self._slow)
-        self.register_route("GET", "/boom", None, self._boom)
-        schema = ObjectSchema().with_required_property(
-            "body", ObjectSchema().with_required_property("n", TypeCode.Integer)
-        )
-        self.register_route("POST", "/echo", schema, lambda: self.send_result(bottle.request.json))
-        self.register_route_with_auth("GET", "/secret", None, self._deny_without_token, lambda: self.send_result("ok"))
-        self.register_interceptor("/echo", self._count)  # RestService prefixes the base route
-
-    def _slow(self) -> str:
-        self.entered.release()
-        self.release.wait(10)
-        return self.send_result("done")
-
-    def _boom(self) -> str:
-        raise RuntimeError("secret detail /etc/passwd")
-
-    def _count(self) -> None:
-        self.intercepted += 1
-
-    @staticmethod
-    def _deny_without_token() -> None:
-        if bottle.request.headers.get("Authorization") != "Bearer t":
-            raise bottle.HTTPError(401, "no token")
-
-
-class Adder(ICommandable):
-    def get_command_set(self) -> CommandSet:
-        commands = CommandSet()
-        schema = (
-            ObjectSchema().with_required_property("a", TypeCode.Integer).with_required_property("b", TypeCode.Integer)
-        )
-        commands.add_command(Command("add", schema, lambda correlation_id, args: args.get("a") + args.get("b")))
-        return commands
-
-
-class AdderService(CommandableHttpService):
-    def __init__(self) -> None:
-        super().__init__("adder")
-        self._dependency_resolver.put("controller", Descriptor("test", "adder", "*", "*", "1.0"))
-
-
-Start = Callable[..., tuple[HelloWorldHttpEndpoint, str]]
-
-
-@pytest.fixture
-def start_endpoint() -> Iterator[Start]:
-    """Opens our endpoint with the probe, adder and heartbeat services on a free port; closes it afterwards."""
-    opened: list[tuple[HelloWorldHttpEndpoint, list]] = []
-
-    def start(*config: object, port: int | None = None, logger: ConsoleLogger | None = None) -> tuple:
-        port = port or free_port()
-        endpoint = HelloWorldHttpEndpoint()
-        endpoint.configure(
-            ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1",
-                                     "connection.port", port, *config)
-        )  # fmt: skip
-        probe, adder, heartbeat = ProbeService(), AdderService(), HeartbeatRestService()
-        adder.configure(ConfigParams())  # a CommandableHttpService must be configured before it registers
-        references = References.from_tuples(
-            HelloWorldServiceFactory.HttpEndpointDescriptor, endpoint,
-            Descriptor("test", "probe", "http", "default", "1.0"), probe,
-            Descriptor("test", "adder", "default", "default", "1.0"), Adder(),
-            Descriptor("test", "service", "http", "default", "1.0"), adder,
-            Descriptor("pip-services", "heartbeat-service", "http", "default", "1.0"), heartbeat,
-            *((Descriptor("pip-services", "logger", "console", "default", "1.0"), logger) if logger else ()),
-        )  # fmt: skip
-        services = [probe, adder, heartbeat]
-        for component in [endpoint, *services]:
-            component.set_references(references)
-        endpoint.open(None)
-        for service in services:
-            service.open(None)
-        endpoint.probe = probe
-        opened.append((endpoint, services))
-        return endpoint, f"http://127.0.0.1:{port}"
-
-    yield start
-    for endpoint, services in opened:
-        for service in services:
-            service.close(None)
-        endpoint.probe.release.set()
-        endpoint.close(None)
-
-
-def raw_request(url: str, data: bytes, timeout: float = 5) -> tuple[int, bytes]:
-    """Sends bytes as they are and returns the status and body of the answer (0 and b"" if none)."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
-        sock.sendall(data)
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        return response.status, response.read()
-
-
-def assert_error(status: int, body: bytes, expected_status: int) -> dict:
-    """Every error is an ErrorDescription in JSON, never with a stack trace."""
-    assert status == expected_status
-    description = json.loads(body)
-    assert description["status"] == expected_status
-    assert description["code"] and description["message"]
-    assert description["stack_trace"] is None and description["cause"] is None
-    return description
-
+from support import Start, assert_error, free_port, raw_request
 
 # --- 1. fail fast ---------------------------------------------------------------------------------
 
 
 def test_open_serves_every_route_at_once(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200  # no poll: open waits for nothing
 
 
@@ -179,7 +54,7 @@ def test_unresolvable_host_fails_open() -> None:
 
 
 def test_close_lets_in_flight_requests_finish_and_refuses_new_ones(start_endpoint: Start) -> None:
-    endpoint, url = start_endpoint("options.threads", 4)
+    endpoint, probe, url = start_endpoint("options.threads", 4)
     results: list[int] = []
     clients = [
         threading.Thread(target=lambda: results.append(requests.get(f"{url}/probe/slow", timeout=10).status_code))
@@ -188,14 +63,14 @@ def test_close_lets_in_flight_requests_finish_and_refuses_new_ones(start_endpoin
     for client in clients:
         client.start()
     for _ in clients:
-        assert endpoint.probe.entered.acquire(timeout=5)
+        assert probe.entered.acquire(timeout=5)
     closing = threading.Thread(target=endpoint.close, args=(None,))
     closing.start()
     with pytest.raises(requests.ConnectionError):
         wait_for_refusal(url)
         requests.get(f"{url}/heartbeat", timeout=2)
     assert closing.is_alive()  # still draining: the slow requests have not finished
-    endpoint.probe.release.set()
+    probe.release.set()
     for client in clients:
         client.join(10)
     closing.join(10)
@@ -215,19 +90,19 @@ def wait_for_refusal(url: str, timeout: float = 5) -> None:
 
 
 def test_drain_timeout_bounds_close(start_endpoint: Start) -> None:
-    endpoint, url = start_endpoint("options.drain_timeout", 300)
+    endpoint, probe, url = start_endpoint("options.drain_timeout", 300)
     threading.Thread(target=lambda: requests.get(f"{url}/probe/slow", timeout=10), daemon=True).start()
-    assert endpoint.probe.entered.acquire(timeout=5)
+    assert probe.entered.acquire(timeout=5)
     started = time.monotonic()
     endpoint.close(None)
     assert time.monotonic() - started < 2
 
 
 def test_port_is_released_on_close(start_endpoint: Start) -> None:
-    endpoint, url = start_endpoint()
+    endpoint, _, url = start_endpoint()
     port = int(url.rsplit(":", 1)[1])
     endpoint.close(None)
-    _, url_again = start_endpoint(port=port)
+    _, _, url_again = start_endpoint(port=port)
     assert requests.get(f"{url_again}/heartbeat", timeout=5).status_code == 200
 
 
@@ -235,7 +110,7 @@ def test_port_is_released_on_close(start_endpoint: Start) -> None:
 
 
 def test_idle_and_trickling_clients_cannot_starve_it(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     address = ("127.0.0.1", int(url.rsplit(":", 1)[1]))
     idle = [socket.create_connection(address) for _ in range(100)]
     trickling = [socket.create_connection(address) for _ in range(20)]
@@ -269,7 +144,7 @@ def test_idle_and_trickling_clients_cannot_starve_it(start_endpoint: Start) -> N
 
 
 def test_header_read_timeout_closes_slow_and_idle_connections(start_endpoint: Start) -> None:
-    _, url = start_endpoint("options.header_read_timeout", 300)
+    _, _, url = start_endpoint("options.header_read_timeout", 300)
     with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as sock:
         sock.sendall(b"GET /heartbeat HTTP/1.1\r\n")  # and never the end of the headers
         started = time.monotonic()
@@ -281,26 +156,26 @@ def test_header_read_timeout_closes_slow_and_idle_connections(start_endpoint: St
 
 
 def test_uri_over_8_kib_gets_414(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.get(f"{url}/heartbeat", params={"q": "x" * 9000}, timeout=5)
     assert_error(response.status_code, response.content, 414)
 
 
 def test_headers_over_16_kib_get_431(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.get(f"{url}/heartbeat", headers={"X-Big": "x" * 17000}, timeout=5)
     assert_error(response.status_code, response.content, 431)
 
 
 def test_body_over_the_maximum_gets_413_before_it_is_sent(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     # Announces 100 MB and sends none of it: the answer comes without the body ever being read.
     status, body = raw_request(url, b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n")
     assert_error(status, body, 413)
 
 
 def test_chunked_body_over_the_maximum_gets_413(start_endpoint: Start) -> None:
-    _, url = start_endpoint("options.request_max_size", 1000)
+    _, _, url = start_endpoint("options.request_max_size", 1000)
     chunk = b"x" * 600
     data = b"%x\r\n%s\r\n" % (len(chunk), chunk) * 3 + b"0\r\n\r\n"
     status, body = raw_request(
@@ -310,7 +185,7 @@ def test_chunked_body_over_the_maximum_gets_413(start_endpoint: Start) -> None:
 
 
 def test_valid_chunked_json_body_is_accepted(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     payload = b'{"n": 5}'
     data = b"%x\r\n%s\r\n0\r\n\r\n" % (len(payload), payload)
     head = (
@@ -321,7 +196,7 @@ def test_valid_chunked_json_body_is_accepted(start_endpoint: Start) -> None:
 
 
 def test_malformed_chunked_body_gets_400(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     head = (
         b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
@@ -331,13 +206,13 @@ def test_malformed_chunked_body_gets_400(start_endpoint: Start) -> None:
 
 def test_bad_content_length_gets_400(start_endpoint: Start) -> None:
     """Answered by granian's HTTP parser itself, before any Python runs: status 400 with an empty body."""
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     status, body = raw_request(url, b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
     assert (status, body) == (400, b"")
 
 
 def test_memory_stays_flat_on_a_50_mb_request_line(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     before = resident_megabytes()
     with socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1])), timeout=5) as sock:
         sock.sendall(b"GET /heartbeat?q=")
@@ -358,7 +233,7 @@ def resident_megabytes() -> float:
 
 
 def test_routes_without_a_body_do_not_parse_one(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.get(f"{url}/heartbeat", data=b"{not json", headers={"Content-Type": JSON}, timeout=5)
     assert response.status_code == 200
 
@@ -367,14 +242,14 @@ def test_routes_without_a_body_do_not_parse_one(start_endpoint: Start) -> None:
 
 
 def test_unknown_route_gets_404_json(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.get(f"{url}/nowhere", params={"correlation_id": "c-404"}, timeout=5)
     description = assert_error(response.status_code, response.content, 404)
     assert (description["code"], description["correlation_id"]) == ("NOT_FOUND", "c-404")
 
 
 def test_wrong_method_gets_405_json_with_allow(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.delete(f"{url}/heartbeat", timeout=5)
     assert_error(response.status_code, response.content, 405)
     assert response.headers["Allow"] == "GET"
@@ -382,7 +257,7 @@ def test_wrong_method_gets_405_json_with_allow(start_endpoint: Start) -> None:
 
 def test_unexpected_exception_gets_internal_error_and_is_logged(start_endpoint: Start, capfd) -> None:
     logger = ConsoleLogger()
-    _, url = start_endpoint(logger=logger)
+    _, _, url = start_endpoint(logger=logger)
     response = requests.get(f"{url}/probe/boom", headers={"correlation_id": "c-500"}, timeout=5)
     description = assert_error(response.status_code, response.content, 500)
     assert (description["message"], description["correlation_id"]) == ("internal error", "c-500")
@@ -392,14 +267,14 @@ def test_unexpected_exception_gets_internal_error_and_is_logged(start_endpoint: 
 
 
 def test_service_errors_lose_their_stack_trace(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.post(f"{url}/adder/add", json={"a": "not a number"}, timeout=5)
     description = assert_error(response.status_code, response.content, 400)
     assert description["category"] == "BadRequest"
 
 
 def test_maintenance_answers_503_with_retry_after(start_endpoint: Start) -> None:
-    _, url = start_endpoint("options.maintenance_enabled", True)
+    _, _, url = start_endpoint("options.maintenance_enabled", True)
     response = requests.get(f"{url}/heartbeat", timeout=5)
     description = assert_error(response.status_code, response.content, 503)
     assert description["message"] == "Service is in maintenance"
@@ -410,7 +285,7 @@ def test_maintenance_answers_503_with_retry_after(start_endpoint: Start) -> None
 
 
 def test_security_headers_and_no_cors_by_default(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.get(f"{url}/heartbeat", headers={"Origin": "https://evil.example"}, timeout=5)
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert not any(c.isdigit() for c in response.headers["Server"])
@@ -419,7 +294,7 @@ def test_security_headers_and_no_cors_by_default(start_endpoint: Start) -> None:
 
 
 def test_configured_origins_get_cors_and_preflight(start_endpoint: Start) -> None:
-    _, url = start_endpoint("cors_origins", "https://app.example")
+    _, _, url = start_endpoint("cors_origins", "https://app.example")
     preflight = requests.options(
         f"{url}/probe/echo",
         headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
@@ -439,7 +314,7 @@ def test_configured_origins_get_cors_and_preflight(start_endpoint: Start) -> Non
 def test_access_log_has_one_line_per_request(start_endpoint: Start, capfd) -> None:
     logger = ConsoleLogger()
     logger.configure(ConfigParams.from_tuples("level", "info"))
-    _, url = start_endpoint("options.access_log_level", "info", logger=logger)
+    _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
     capfd.readouterr()
     requests.get(f"{url}/heartbeat", params={"correlation_id": "c-log"}, timeout=5)
     requests.get(f"{url}/probe/boom", timeout=5)
@@ -460,7 +335,7 @@ def test_https_with_certificate_and_key(start_endpoint: Start, tmp_path: Path) -
          "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
-    _, url = start_endpoint(
+    _, _, url = start_endpoint(
         "connection.protocol", "https", "credential.ssl_crt_file", str(cert), "credential.ssl_key_file", str(key)
     )
     https_url = url.replace("http://", "https://")
@@ -487,21 +362,21 @@ def test_https_without_certificate_files_fails_open_and_leaves_the_port_free(tmp
 
 
 def test_commandable_service_takes_a_post_body(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     response = requests.post(f"{url}/adder/add", json={"a": 2, "b": 3}, timeout=5)
     assert (response.status_code, response.json()) == (200, 5)
 
 
 def test_route_schema_validates_the_body(start_endpoint: Start) -> None:
-    endpoint, url = start_endpoint()
+    _, probe, url = start_endpoint()
     assert requests.post(f"{url}/probe/echo", json={"n": 1}, timeout=5).json() == {"n": 1}
     response = requests.post(f"{url}/probe/echo", json={"n": "one"}, timeout=5)
     assert_error(response.status_code, response.content, 400)
-    assert endpoint.probe.intercepted == 2  # the interceptor ran before both
+    assert probe.intercepted == 2  # the interceptor ran before both
 
 
 def test_route_with_auth(start_endpoint: Start) -> None:
-    _, url = start_endpoint()
+    _, _, url = start_endpoint()
     denied = requests.get(f"{url}/probe/secret", timeout=5)
     assert_error(denied.status_code, denied.content, 401)
     allowed = requests.get(f"{url}/probe/secret", headers={"Authorization": "Bearer t"}, timeout=5)
@@ -509,7 +384,7 @@ def test_route_with_auth(start_endpoint: Start) -> None:
 
 
 def test_bad_request_exception_from_a_handler_keeps_its_code(start_endpoint: Start) -> None:
-    endpoint, url = start_endpoint()
+    endpoint, _, url = start_endpoint()
     endpoint.register_route("GET", "/refuse", None, lambda: endpoint_error(BadRequestException("c", "NOPE", "refused")))
     response = requests.get(f"{url}/refuse", timeout=5)
     assert assert_error(response.status_code, response.content, 400)["code"] == "NOPE"
