@@ -71,7 +71,8 @@ class GranianServer:
         """
         tls = _checked_tls(correlation_id, self._tls)
         self._check_port_is_free(correlation_id)
-        _allow_descriptors(self._max_connections + SPARE_DESCRIPTORS)
+        # Never more connections than descriptors: past that granian's accept fails instead of waiting.
+        backpressure = min(self._max_connections, _allow_descriptors(self._max_connections + SPARE_DESCRIPTORS))
         self._server = Server(
             _Target(self._handler, self._serving),
             address=self._host,
@@ -80,7 +81,7 @@ class GranianServer:
             http=HTTPModes.http1,
             websockets=False,
             backlog=BACKLOG,
-            backpressure=self._max_connections,
+            backpressure=backpressure,
             http1_settings=HTTP1Settings(
                 header_read_timeout=self._header_timeout_ms, keep_alive=True, max_buffer_size=HEAD_BUFFER
             ),
@@ -172,13 +173,14 @@ def _checked_tls(correlation_id: str | None, tls: TlsFiles | None) -> TlsFiles |
     return TlsFiles(os.path.abspath(tls.certificate), os.path.abspath(tls.key))
 
 
-def _allow_descriptors(needed: int) -> None:
+def _allow_descriptors(needed: int) -> int:
     """Raises the soft limit of open files towards `needed` (within the hard limit, which only root may raise):
-    each connection holds one, and running out refuses connections."""
+    each connection holds one. Returns how many connections the limit leaves room for."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    return needed if soft == resource.RLIM_INFINITY else max(1, soft - SPARE_DESCRIPTORS)
 
 
 def _first_line(error: BaseException | None) -> str:

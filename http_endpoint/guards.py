@@ -69,7 +69,7 @@ class Guards:
         options = self._options
         try:
             async with asyncio.timeout(options.body_timeout):
-                return await read_body(protocol, options.max_body)
+                return await read_body(protocol, options.max_body, head.body_length, "HTTP_TRAILER" in head.headers)
         except TimeoutError:
             raise RequestRejectedError(
                 408, f"Body not received within {options.body_timeout:g} s", head.correlation_id

@@ -16,7 +16,7 @@ DEFAULTS = ConfigParams.from_tuples(
     "options.header_read_timeout", 5000,
     "options.body_read_timeout", 10_000,
     "options.drain_timeout", 5000,
-    "options.max_connections", 10_000,
+    "options.max_connections", 16_384,
     "options.threads", 1,
     "options.access_log_level", "debug",
     "options.maintenance_enabled", False,

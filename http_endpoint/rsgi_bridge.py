@@ -94,16 +94,31 @@ class MalformedBodyError(Exception):
     """The body's framing is broken (a bad chunk size), or the client went away before sending all of it."""
 
 
-async def read_body(protocol: Any, limit: int) -> bytes:
-    """Reads the whole body as granian de-frames it, refusing it as soon as it passes `limit` bytes."""
+async def read_body(protocol: Any, limit: int, declared_length: int | None, has_trailers: bool) -> bytes:
+    """Reads the whole body as granian de-frames it, refusing it as soon as it passes `limit` bytes.
+
+    granian 2.8.7's RSGI body iterator does not raise on a broken body: a malformed chunk size, or a client that
+    goes away mid-body, ends the iteration after an extra empty chunk (a complete body ends with exactly one), and
+    a Content-Length body cut short simply ends early. Both are told apart here. (Awaiting `protocol()` does raise,
+    but reads the body whole, with no size limit.) Trailers also arrive as an empty chunk: a request that announces
+    them (the Trailer header) is read without that check.
+    """
     parts: list[bytes] = []
     size = 0
+    ended = False
     try:
         async for chunk in protocol:
+            if ended and not has_trailers:
+                raise MalformedBodyError
+            if not chunk:
+                ended = True
+                continue
             size += len(chunk)
             if size > limit:
                 raise BodyTooLargeError
             parts.append(chunk)
     except (ProtocolClosed, ProtocolError):
         raise MalformedBodyError from None
+    if declared_length is not None and size != declared_length:
+        raise MalformedBodyError
     return b"".join(parts)

@@ -1,0 +1,296 @@
+"""Clients that try to stall, starve, confuse or forge the logs of the endpoint: real sockets, real timing margins."""
+
+import contextlib
+import json
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.errors import ConfigException
+from pip_services3_components.log import ConsoleLogger
+
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from support import Start, assert_error, free_port, raw_request
+
+STALLED_BODIES = [
+    b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+    b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+    b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n10\r\n{",
+    b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+]
+
+
+def address_of(url: str) -> tuple[str, int]:
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def assert_answers_quickly(url: str, times: int = 5) -> None:
+    """/heartbeat answers every time within a second (wide margin: "working", not a speed claim)."""
+    for _ in range(times):
+        started = time.monotonic()
+        assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200
+        assert time.monotonic() - started < 1.0
+
+
+@pytest.fixture
+def stalled_sockets() -> Iterator[list[socket.socket]]:
+    sockets: list[socket.socket] = []
+    yield sockets
+    for sock in sockets:
+        sock.close()
+
+
+# --- stalled bodies -------------------------------------------------------------------------------
+
+
+def test_twenty_clients_stalling_bodies_do_not_stall_other_requests(
+    start_endpoint: Start, stalled_sockets: list[socket.socket]
+) -> None:
+    _, _, url = start_endpoint()
+    for index in range(20):
+        sock = socket.create_connection(address_of(url))
+        sock.sendall(STALLED_BODIES[index % len(STALLED_BODIES)])
+        stalled_sockets.append(sock)
+    assert_answers_quickly(url)
+
+
+@pytest.mark.parametrize(
+    "request_bytes", STALLED_BODIES, ids=["get-chunked", "get-length", "post-chunked", "post-length"]
+)
+def test_a_body_not_sent_within_the_deadline_gets_408(start_endpoint: Start, request_bytes: bytes) -> None:
+    _, _, url = start_endpoint("options.body_read_timeout", 300)
+    started = time.monotonic()
+    status, body = raw_request(url, request_bytes)
+    assert_error(status, body, 408)
+    assert time.monotonic() - started < 5
+
+
+def test_a_trickled_body_is_cut_off_at_the_deadline(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint("options.body_read_timeout", 500)
+    with socket.create_connection(address_of(url), timeout=10) as sock:
+        sock.sendall(b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        started = time.monotonic()
+        answer = b""
+        while not answer and time.monotonic() - started < 8:
+            sock.sendall(b" ")  # one byte at a time, never finishing
+            sock.settimeout(0.1)
+            with contextlib.suppress(TimeoutError):
+                answer = sock.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 408 ")
+
+
+# --- many idle connections ------------------------------------------------------------------------
+
+
+def test_thousands_of_idle_connections_leave_it_answering(tmp_path: Path) -> None:
+    """10,000 idle connections from another process (the service's side needs as many descriptors)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    count = min(10_000, hard - 200)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE_HEARTBEAT, str(port)], cwd=Path(__file__).parent.parent, stdout=subprocess.PIPE
+    )
+    idle: list[socket.socket] = []
+    try:
+        assert server.stdout.readline().strip() == b"ready"
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(count):
+            idle.append(socket.create_connection(("127.0.0.1", port)))
+        assert_answers_quickly(url)
+    finally:
+        for sock in idle:
+            sock.close()
+        server.kill()
+        server.wait()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+SERVE_HEARTBEAT = """
+import sys, threading
+from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.refer import Descriptor, References
+from pip_services3_rpc.services import HeartbeatRestService
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+endpoint, heartbeat = HelloWorldHttpEndpoint(), HeartbeatRestService()
+endpoint.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", sys.argv[1]))
+references = References.from_tuples(
+    Descriptor("hello-world", "endpoint", "http", "default", "1.0"), endpoint,
+    Descriptor("pip-services", "heartbeat-service", "http", "default", "1.0"), heartbeat,
+)
+heartbeat.set_references(references)
+endpoint.set_references(references)
+endpoint.open(None)
+heartbeat.open(None)
+print("ready", flush=True)
+threading.Event().wait()
+"""
+
+
+# --- framing --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ],
+    ids=["get", "unknown-route", "post"],
+)
+def test_malformed_chunked_framing_gets_400_json_on_every_route(start_endpoint: Start, head: bytes) -> None:
+    _, _, url = start_endpoint()
+    status, body = raw_request(url, head + b"ZZ\r\nabc\r\n0\r\n\r\n")
+    assert assert_error(status, body, 400)["code"] == "MALFORMED_BODY"
+
+
+@pytest.mark.parametrize(
+    "request_bytes",
+    [b"GET /heartbeat HTTP/1.1\r\n\r\n", b"GET /heartbeat HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"],
+    ids=["no-host", "two-hosts"],
+)
+def test_http_1_1_needs_exactly_one_host(start_endpoint: Start, request_bytes: bytes) -> None:
+    _, _, url = start_endpoint()
+    status, body = raw_request(url, request_bytes)
+    assert assert_error(status, body, 400)["code"] == "INVALID_HOST"
+
+
+def test_http_1_0_without_host_is_served(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    status, _ = raw_request(url, b"GET /heartbeat HTTP/1.0\r\n\r\n")
+    assert status == 200
+
+
+def test_uri_limit_counts_the_bytes_sent_exactly(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint("options.max_uri_size", 100)
+    at_limit = "/heartbeat?q=" + "x" * (100 - len("/heartbeat?q="))
+    assert requests.get(f"{url}{at_limit}", timeout=5).status_code == 200
+    status, body = raw_request(url, f"GET {at_limit}x HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert_error(status, body, 414)
+    escaped = "/" + "%20" * 33 + "ab"  # 102 bytes sent, 36 characters decoded
+    status, body = raw_request(url, f"GET {escaped} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert_error(status, body, 414)
+
+
+def test_a_9001_byte_escaped_path_gets_414(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    status, body = raw_request(url, b"GET /" + b"%C3%A9" * 1500 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert_error(status, body, 414)
+
+
+# --- logs -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "correlation_id",
+    ["x\r\n[hello-world:INFO:2026-01-01T00:00:00Z] Container hello-world stopped", "\x1b[2J", "c" * 10_000],
+    ids=["crlf", "escape", "10-kb"],
+)
+def test_unsafe_correlation_ids_are_refused_and_never_echoed(
+    start_endpoint: Start, capfd: pytest.CaptureFixture, correlation_id: str
+) -> None:
+    logger = ConsoleLogger()
+    logger.configure(ConfigParams.from_tuples("level", "trace"))
+    _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
+    capfd.readouterr()
+    in_query = requests.get(f"{url}/heartbeat", params={"correlation_id": correlation_id}, timeout=5)
+    answers = [(in_query.status_code, in_query.content)]
+    if correlation_id.isprintable():  # granian's parser refuses control characters in a header itself (bodiless 400)
+        answers.append(raw_answer(url, "/heartbeat", {"correlation_id": correlation_id}))
+    else:
+        assert raw_answer(url, "/heartbeat", {"correlation_id": correlation_id})[0] == 400
+    for status, body in answers:
+        description = assert_error(status, body, 400)
+        assert description["code"] == "INVALID_CORRELATION_ID"
+        assert description["correlation_id"] is None and correlation_id[:50] not in body.decode()
+    logged = "".join(capfd.readouterr())
+    assert "\x1b" not in logged and "Container hello-world stopped" not in logged and "c" * 300 not in logged
+
+
+def raw_answer(url: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+    return raw_request(url, f"GET {path} HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode())
+
+
+def test_control_characters_in_the_path_are_escaped_in_the_access_log(
+    start_endpoint: Start, capfd: pytest.CaptureFixture
+) -> None:
+    logger = ConsoleLogger()
+    logger.configure(ConfigParams.from_tuples("level", "info"))
+    _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
+    capfd.readouterr()
+    status, _ = raw_request(url, b"GET /x%0d%0a[forged]%1b[2J HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status == 404
+    out = capfd.readouterr().out
+    (line,) = [line for line in out.splitlines() if "404" in line]
+    assert "\x1b" not in out and "\r" not in out
+    assert "/x\\x0d\\x0a[forged]\\x1b[2J 404" in line
+
+
+# --- TLS ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs openssl to make a certificate")
+@pytest.mark.parametrize("fault", ["garbage-certificate", "garbage-key", "mismatched-key"])
+def test_a_bad_certificate_or_key_fails_open_in_one_line(tmp_path: Path, fault: str) -> None:
+    cert, key, other_key = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "other.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=x",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(["openssl", "genrsa", "-out", str(other_key), "2048"], check=True, capture_output=True)
+    if fault == "garbage-certificate":
+        cert.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    elif fault == "garbage-key":
+        key.write_bytes(b"\x00garbage")
+    else:
+        key = other_key
+    endpoint = HelloWorldHttpEndpoint()
+    port = free_port()
+    endpoint.configure(
+        ConfigParams.from_tuples("connection.protocol", "https", "connection.host", "127.0.0.1", "connection.port",
+                                 port, "credential.ssl_crt_file", str(cert), "credential.ssl_key_file", str(key))
+    )  # fmt: skip
+    with pytest.raises(ConfigException) as raised:
+        endpoint.open(None)
+    assert raised.value.code == "INVALID_SSL_FILES" and "\n" not in raised.value.message
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", port))  # the port was never taken
+
+
+# --- compatibility --------------------------------------------------------------------------------
+
+
+def test_a_json_string_holding_json_is_decoded_as_the_stock_endpoint_does(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    body = json.dumps(json.dumps({"n": 5}))
+    response = requests.post(f"{url}/probe/echo", data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    assert response.status_code == 200
+
+
+def test_a_json_string_holding_no_json_gets_400(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    response = requests.post(
+        f"{url}/probe/echo", data=json.dumps("not json"), headers={"Content-Type": "application/json"}, timeout=5
+    )
+    assert_error(response.status_code, response.content, 400)
+
+
+def test_two_instances_cannot_share_a_port(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    second = HelloWorldHttpEndpoint()
+    second.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", address_of(url)[1]))
+    with pytest.raises(Exception, match=r"Cannot listen on 127\.0\.0\.1"):
+        second.open(None)
