@@ -10,12 +10,14 @@ import re
 from pip_services3_commons.config import ConfigParams, IConfigurable
 from pip_services3_commons.errors import BadRequestException
 
+from IHelloWorldController import IHelloWorldController
+
 MAX_NAME_LENGTH = 256
 # C0 controls and DEL: they would let a name forge log lines or terminal output.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 
 
-class HelloWorldController(IConfigurable):
+class HelloWorldController(IHelloWorldController, IConfigurable):
     """Greets a person by name, or the configured default name.
 
     Configuration parameters:

@@ -8,7 +8,7 @@ from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_rpc.services import RestService
 
-from HelloWorldController import HelloWorldController
+from IHelloWorldController import IHelloWorldController
 from LibraryWorkarounds import error_body, use_own_counters
 
 # Any controller of the hello-world group satisfies this service (a mock, a remote one...).
@@ -36,7 +36,7 @@ class HelloWorldRestService(RestService):
         self._base_route = "hello_world"
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
-        self._controller: HelloWorldController | None = None
+        self._controller: IHelloWorldController | None = None
         use_own_counters(self._counters)
 
     def set_references(self, references: IReferences) -> None:

@@ -1,5 +1,6 @@
 """Helpers the tests share: free ports, readiness polling, the real process in a subprocess."""
 
+import ast
 import os
 import signal
 import socket
@@ -73,3 +74,16 @@ def process_env(**overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "DEFAULT_NAME")}
     env.update(overrides)
     return env
+
+
+def imported_project_modules(module_file: str) -> set[str]:
+    """The modules of this project (top-level .py files) that `module_file` imports."""
+    tree = ast.parse(Path(module_file).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return imported & {path.stem for path in ROOT.glob("*.py")}
+
+
+def imports_no_component_class(module_file: str) -> bool:
+    """Components meet through descriptors and interfaces: only I* interfaces and LibraryWorkarounds may be imported."""
+    return all(m.startswith("I") or m == "LibraryWorkarounds" for m in imported_project_modules(module_file))
