@@ -87,3 +87,14 @@ def imported_project_modules(module_file: str) -> set[str]:
 def imports_no_component_class(module_file: str) -> bool:
     """Components meet through descriptors and interfaces: only I* interfaces and LibraryWorkarounds may be imported."""
     return all(m.startswith("I") or m == "LibraryWorkarounds" for m in imported_project_modules(module_file))
+
+
+def metric(url: str, name: str, **labels: str) -> float:
+    """The value of one series in the service's /metrics (Prometheus text); 0 when the series is absent."""
+    wanted = {f'{key}="{value}"' for key, value in labels.items()}
+    for line in requests.get(f"{url}/metrics", timeout=5).text.splitlines():
+        series, _, value = line.rpartition(" ")
+        metric_name, _, label_text = series.partition("{")
+        if metric_name == name and wanted <= set(label_text.rstrip("}").split(",")):
+            return float(value)
+    return 0
