@@ -5,9 +5,14 @@ that needs it. test/test_LibraryWorkarounds.py checks that each defect is still 
 fixes one, its test fails, and the workaround can be dropped knowingly.
 """
 
+import json
+from typing import Any
+
+import bottle
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import JsonConverter
-from pip_services3_commons.errors import ApplicationException, ErrorDescriptionFactory
+from pip_services3_commons.errors import ApplicationException, BadRequestException, ErrorDescriptionFactory
+from pip_services3_commons.run import Parameters
 from pip_services3_components.count import CompositeCounters, CounterTiming, ICounters
 from pip_services3_components.log import ILogger
 from pip_services3_components.trace import ITracer, TraceTiming
@@ -118,3 +123,43 @@ def _escaped(text: str | None) -> str:
     """`text` with line breaks, control and non-ASCII characters as Python escapes: it may carry what a client
     sent (a property name in a validation message) and must not forge or break a log line."""
     return (text or "").encode("unicode_escape").decode("ascii")
+
+
+def read_json_object(correlation_id: str | None) -> dict[str, Any]:
+    """The current request's body as the parameters of a command: one JSON object, or none for an empty body.
+
+    pip_services3_rpc 3.3.4 RestService._get_data (which CommandableHttpService's handlers use) reads the body
+    only when its Content-Type is application/json (else the parameters silently become {}), decodes a body that
+    is a JSON string a second time, and takes a list or a number as parameters; a malformed body or a string that
+    is not JSON became a 500. Here the body is read whatever its Content-Type, up to bottle's MEMFILE_MAX (the
+    stock endpoint's only body limit; HelloWorldHttpEndpoint refuses larger bodies before), and anything but an
+    object is a BadRequestException: INVALID_JSON, BODY_NOT_OBJECT, or BODY_TOO_LARGE with status 413.
+    """
+    limit = bottle.request.MEMFILE_MAX
+    too_large = BadRequestException(correlation_id, "BODY_TOO_LARGE", f"Body is larger than {limit} bytes")
+    if bottle.request.content_length > limit:
+        raise too_large.with_status(413)
+    body = bottle.request.body.read(limit + 1)
+    if len(body) > limit:  # a chunked body has no Content-Length to check first
+        raise too_large.with_status(413)
+    if not body.strip():
+        return {}
+    try:
+        data = json.loads(body)
+    except ValueError:  # UnicodeDecodeError included
+        raise BadRequestException(correlation_id, "INVALID_JSON", "Body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadRequestException(correlation_id, "BODY_NOT_OBJECT", "Body must be a JSON object")
+    return data
+
+
+def command_parameters(body: dict[str, Any]) -> Parameters:
+    """A command's Parameters holding exactly the keys of `body`.
+
+    pip_services3_commons 3.3.14 Parameters.from_value (and its constructor) drop an empty key and split a
+    dotted one into nested maps ({"": 1} became {}, {"a.b": 1} became {"a": {"b": 1}}), so a schema that rejects
+    unexpected properties never saw them and {"": "x"} got the default greeting.
+    """
+    parameters = Parameters()
+    parameters.update(body)
+    return parameters

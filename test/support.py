@@ -7,14 +7,18 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.refer import Descriptor
+from pip_services3_commons.refer import Descriptor, References
 from pip_services3_container.config import ContainerConfigReader
 
+from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH
+from HelloWorldServiceFactory import HelloWorldServiceFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
@@ -98,3 +102,31 @@ def metric(url: str, name: str, **labels: str) -> float:
         if metric_name == name and wanted <= set(label_text.rstrip("}").split(",")):
             return float(value)
     return 0
+
+
+@contextmanager
+def serving(endpoint_type: type, port: int, *services: tuple[Descriptor, object], probe: str) -> Iterator[str]:
+    """The services wired to a real controller (default name "World") and a real shared endpoint of
+    `endpoint_type`, as the container wires them; yields the base URL once `probe` (a path) answers."""
+    controller = HelloWorldController()
+    controller.configure(ConfigParams.from_tuples("default_name", "World"))
+    endpoint = endpoint_type()
+    endpoint.configure(
+        ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1", "connection.port", port)
+    )
+    pairs = [HelloWorldServiceFactory.ControllerDescriptor, controller, ENDPOINT_DESCRIPTOR, endpoint]
+    references = References.from_tuples(*pairs, *(item for pair in services for item in pair))
+    endpoint.set_references(references)
+    for _, service in services:
+        service.set_references(references)
+    endpoint.open(None)
+    for _, service in services:
+        service.open(None)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(f"{url}{probe}")
+    try:
+        yield url
+    finally:
+        for _, service in services:
+            service.close(None)
+        endpoint.close(None)
