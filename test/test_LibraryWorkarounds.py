@@ -4,19 +4,29 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 (and this test) can be dropped knowingly.
 """
 
+import io
 import json
 
+import bottle
 import pytest
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException, InvocationException
 from pip_services3_commons.refer import Descriptor, References
+from pip_services3_commons.run import Parameters
 from pip_services3_components.count import CompositeCounters, LogCounters
 from pip_services3_components.log import ConsoleLogger, LogLevel
 from pip_services3_components.trace import NullTracer
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming
 
-from LibraryWorkarounds import client_timeouts, error_body, instrument, use_own_counters
+from LibraryWorkarounds import (
+    client_timeouts,
+    command_parameters,
+    error_body,
+    instrument,
+    read_json_object,
+    use_own_counters,
+)
 
 
 def test_composite_counters_still_share_one_list_between_instances() -> None:
@@ -95,3 +105,54 @@ def test_instrument_logs_a_rejection_at_info_escaped_and_a_fault_at_error(capsys
     assert "[c2:INFO:" in output.out and "Rejected svc.op: NOPE bad property x\\n[c2:ERROR:forged]" in output.out
     assert "[c2:ERROR" not in output.err
     assert "[c3:ERROR:" in output.err and "Failed to call svc.op method: boom" in output.err
+
+
+def bind_request(body: bytes, content_type: str = "application/json") -> None:
+    """Makes `body` the current bottle request, as an endpoint does for each request it serves."""
+    bottle.request.bind(
+        {"REQUEST_METHOD": "POST", "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
+         "wsgi.input": io.BytesIO(body)}
+    )  # fmt: skip
+
+
+def test_rest_service_still_decodes_a_json_string_body_again_and_takes_a_list() -> None:
+    bind_request(json.dumps(json.dumps({"name": "John"})).encode())
+    assert HeartbeatRestService()._get_data() == {"name": "John"}
+    bind_request(b'["John"]')
+    assert HeartbeatRestService()._get_data() == ["John"]
+    bind_request(b'{"name": "John"}', "text/plain")
+    assert HeartbeatRestService()._get_data() == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [(b'"{\\"name\\": 1}"', "BODY_NOT_OBJECT"), (b"[1]", "BODY_NOT_OBJECT"), (b"null", "BODY_NOT_OBJECT"),
+     (b"{", "INVALID_JSON"), (b"\xff", "INVALID_JSON")],
+)  # fmt: skip
+def test_read_json_object_takes_only_an_object(body: bytes, code: str) -> None:
+    bind_request(body)
+    with pytest.raises(BadRequestException) as raised:
+        read_json_object("c4")
+    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == (code, 400, "c4")
+
+
+def test_read_json_object_reads_any_content_type_and_an_empty_body_as_no_parameters() -> None:
+    bind_request(b'{"name": "John"}', "text/plain")
+    assert read_json_object(None) == {"name": "John"}
+    bind_request(b"")
+    assert read_json_object(None) == {}
+
+
+def test_read_json_object_refuses_a_body_above_bottles_limit_with_413() -> None:
+    bind_request(b" " * (bottle.BaseRequest.MEMFILE_MAX + 1))
+    with pytest.raises(BadRequestException) as raised:
+        read_json_object(None)
+    assert (raised.value.code, raised.value.status) == ("BODY_TOO_LARGE", 413)
+
+
+def test_parameters_still_drop_an_empty_key_and_split_a_dotted_one() -> None:
+    assert dict(Parameters.from_value({"": 1, "a.b": 2})) == {"a": {"b": 2}}
+
+
+def test_command_parameters_keep_the_keys_as_sent() -> None:
+    assert dict(command_parameters({"": 1, "a.b": 2, "name": "x"})) == {"": 1, "a.b": 2, "name": "x"}
