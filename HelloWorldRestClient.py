@@ -2,8 +2,9 @@
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_rpc.clients import RestClient
+from pip_services3_rpc.services import InstrumentTiming
 
-from LibraryWorkarounds import client_timeouts, use_own_counters
+from LibraryWorkarounds import client_timeouts, instrument, use_own_counters
 
 
 class HelloWorldRestClient(RestClient):
@@ -28,6 +29,10 @@ class HelloWorldRestClient(RestClient):
         """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
         super().configure(config)
         self._timeout = client_timeouts(config)
+
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+        """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
+        return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 
     def greeting(self, correlation_id: str | None, name: str | None) -> str:
         """Returns the service's greeting for `name` (None: the service's default name)."""

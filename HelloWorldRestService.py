@@ -6,10 +6,10 @@ from pathlib import Path
 import bottle
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor, IReferences
-from pip_services3_rpc.services import RestService
+from pip_services3_rpc.services import InstrumentTiming, RestService
 
-from HelloWorldController import HelloWorldController
-from LibraryWorkarounds import error_body, use_own_counters
+from IHelloWorldController import IHelloWorldController
+from LibraryWorkarounds import error_body, instrument, use_own_counters
 
 # Any controller of the hello-world group satisfies this service (a mock, a remote one...).
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
@@ -36,7 +36,7 @@ class HelloWorldRestService(RestService):
         self._base_route = "hello_world"
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
-        self._controller: HelloWorldController | None = None
+        self._controller: IHelloWorldController | None = None
         use_own_counters(self._counters)
 
     def set_references(self, references: IReferences) -> None:
@@ -47,18 +47,24 @@ class HelloWorldRestService(RestService):
         self.register_route("GET", "/greeting", None, self._greeting)
         self._register_open_api_spec_from_file(str(OPENAPI_PATH))
 
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+        """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
+        return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
+
     def _greeting(self) -> str:
         """Handles GET /greeting; bottle passes route parameters only, so the query is read from the request."""
         correlation_id = self._get_correlation_id()
         timing = self._instrument(correlation_id, "hello_world.greeting")
         try:
-            name = self._read_name(correlation_id)
-            return self.send_result(self._controller.greeting(name, correlation_id))
+            greeting = self._controller.greeting(self._read_name(correlation_id), correlation_id)
         except BadRequestException as error:
-            self._logger.info(correlation_id, "Rejected greeting request: %s %s", error.code, error.message)
+            timing.end_failure(error)
             return self.send_error(error)
-        finally:
-            timing.end_timing()
+        except Exception as error:  # counted and logged here; the endpoint answers it as an internal error
+            timing.end_failure(error)
+            raise
+        timing.end_success()
+        return self.send_result(greeting)
 
     @staticmethod
     def _read_name(correlation_id: str | None) -> str | None:

@@ -11,12 +11,10 @@ from pip_services3_commons.refer import Descriptor, References
 from pip_services3_components.log import ConsoleLogger
 from pip_services3_rpc.services import HeartbeatRestService, HttpEndpoint
 
-from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from support import (
-    ENDPOINT_DESCRIPTOR,
     RUN_PY,
     Adder,
     AdderService,
@@ -26,6 +24,7 @@ from support import (
     Start,
     free_port,
     process_env,
+    serving,
     wait_until_serving,
 )
 
@@ -39,30 +38,9 @@ def port() -> int:
 def service_url(port: int, request: pytest.FixtureRequest) -> Iterator[str]:
     """The REST service wired to a real controller and a real shared endpoint, as the container wires them:
     ours (config.yml's) and the stock Pip.Services one, since the service must work on either."""
-    controller = HelloWorldController()
-    controller.configure(ConfigParams.from_tuples("default_name", "World"))
-    endpoint = request.param()
-    endpoint.configure(
-        ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1", "connection.port", port)
-    )
-    service = HelloWorldRestService()
-    references = References.from_tuples(
-        HelloWorldServiceFactory.ControllerDescriptor,
-        controller,
-        ENDPOINT_DESCRIPTOR,
-        endpoint,
-        HelloWorldServiceFactory.HttpServiceDescriptor,
-        service,
-    )
-    endpoint.set_references(references)
-    service.set_references(references)
-    endpoint.open(None)
-    service.open(None)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_serving(f"{url}/hello_world/greeting")
-    yield url
-    service.close(None)
-    endpoint.close(None)
+    service = (HelloWorldServiceFactory.HttpServiceDescriptor, HelloWorldRestService())
+    with serving(request.param, port, service, probe="/hello_world/greeting") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Helpers the tests share: free ports, readiness polling, the real process in a subprocess."""
 
+import ast
 import http.client
 import json
 import os
@@ -9,7 +10,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,13 +20,15 @@ import requests
 from pip_services3_commons.commands import Command, CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import TypeCode
-from pip_services3_commons.refer import Descriptor
+from pip_services3_commons.refer import Descriptor, References
 from pip_services3_commons.validate import ObjectSchema
 from pip_services3_container.config import ContainerConfigReader
 from pip_services3_rpc.services import CommandableHttpService, RestService
 
+from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldProcess import CONFIG_PATH
+from HelloWorldServiceFactory import HelloWorldServiceFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
@@ -168,3 +172,55 @@ def assert_error(status: int, body: bytes, expected_status: int) -> dict:
     assert description["code"] and description["message"]
     assert description["stack_trace"] is None and description["cause"] is None
     return description
+
+
+def imported_project_modules(module_file: str) -> set[str]:
+    """The modules of this project (top-level .py files) that `module_file` imports."""
+    tree = ast.parse(Path(module_file).read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    return imported & {path.stem for path in ROOT.glob("*.py")}
+
+
+def imports_no_component_class(module_file: str) -> bool:
+    """Components meet through descriptors and interfaces: only I* interfaces and LibraryWorkarounds may be imported."""
+    return all(m.startswith("I") or m == "LibraryWorkarounds" for m in imported_project_modules(module_file))
+
+
+def metric(url: str, name: str, **labels: str) -> float:
+    """The value of one series in the service's /metrics (Prometheus text); 0 when the series is absent."""
+    wanted = {f'{key}="{value}"' for key, value in labels.items()}
+    for line in requests.get(f"{url}/metrics", timeout=5).text.splitlines():
+        series, _, value = line.rpartition(" ")
+        metric_name, _, label_text = series.partition("{")
+        if metric_name == name and wanted <= set(label_text.rstrip("}").split(",")):
+            return float(value)
+    return 0
+
+
+@contextmanager
+def serving(endpoint_type: type, port: int, *services: tuple[Descriptor, object], probe: str) -> Iterator[str]:
+    """The services wired to a real controller (default name "World") and a real shared endpoint of
+    `endpoint_type`, as the container wires them; yields the base URL once `probe` (a path) answers."""
+    controller = HelloWorldController()
+    controller.configure(ConfigParams.from_tuples("default_name", "World"))
+    endpoint = endpoint_type()
+    endpoint.configure(
+        ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1", "connection.port", port)
+    )
+    pairs = [HelloWorldServiceFactory.ControllerDescriptor, controller, ENDPOINT_DESCRIPTOR, endpoint]
+    references = References.from_tuples(*pairs, *(item for pair in services for item in pair))
+    endpoint.set_references(references)
+    for _, service in services:
+        service.set_references(references)
+    endpoint.open(None)
+    for _, service in services:
+        service.open(None)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(f"{url}{probe}")
+    try:
+        yield url
+    finally:
+        for _, service in services:
+            service.close(None)
+        endpoint.close(None)

@@ -3,6 +3,7 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
 
 from HelloWorldController import MAX_NAME_LENGTH, HelloWorldController
+from IHelloWorldController import IHelloWorldController
 
 
 def configured(**config: str) -> HelloWorldController:
@@ -53,3 +54,9 @@ def test_rejects_control_characters_inside_the_name(name: str) -> None:
         configured().greeting(name, "cid-2")
     assert raised.value.code == "NAME_HAS_CONTROL_CHARACTERS"
     assert raised.value.correlation_id == "cid-2"
+
+
+def test_implements_the_greeting_contract_with_the_tutorial_call() -> None:
+    controller = configured(default_name="World")
+    assert isinstance(controller, IHelloWorldController)
+    assert controller.greeting("John") == controller.greeting("John", "cid-3") == "Hello, John!"

@@ -1,5 +1,6 @@
 """The container as run.py builds it: config.yml read, components created, referenced and opened."""
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,7 @@ from pip_services3_prometheus.count import PrometheusCounters
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldRestService import HelloWorldRestService
-from support import configured_descriptors, wait_until_serving
+from support import configured_descriptors, metric, wait_until_serving
 
 
 @pytest.fixture
@@ -85,3 +86,51 @@ def test_each_greeting_is_counted_exactly_once(process: HelloWorldProcess, port:
     for _ in range(calls):
         assert requests.get(f"http://127.0.0.1:{port}/hello_world/greeting", timeout=5).status_code == 200
     assert [exec_count(counters) for counters in all_counters] == [count + calls for count in before]
+
+
+def test_metrics_count_rejections_as_errors_and_log_them_at_info(
+    process: HelloWorldProcess, port: int, capsys: pytest.CaptureFixture
+) -> None:
+    """exec_count counts every call, exec_errors the rejected ones; a rejection is one INFO line, no ERROR."""
+    url = f"http://127.0.0.1:{port}"
+    labels = {"service": "hello_world", "command": "greeting"}
+    before = metric(url, "exec_count", **labels), metric(url, "exec_errors", **labels)
+    for name in ("John", "x" * 300, "Ann", "a\nb", "Bob"):
+        requests.get(f"{url}/hello_world/greeting", params={"name": name, "correlation_id": "m-1"}, timeout=5)
+    assert (metric(url, "exec_count", **labels), metric(url, "exec_errors", **labels)) == (
+        before[0] + 5,
+        before[1] + 2,
+    )
+    output = capsys.readouterr()
+    assert "[m-1:ERROR" not in output.out + output.err
+    assert re.search(r"^\[m-1:INFO:.*Rejected hello_world.greeting: NAME_HAS_CONTROL_CHARACTERS", output.out, re.M)
+
+
+def test_commandable_calls_are_counted_exactly_and_both_documents_listed(process: HelloWorldProcess, port: int) -> None:
+    url = f"http://127.0.0.1:{port}"
+    labels = {"service": "v1/hello_world", "command": "greeting"}
+    for body in ({"name": "John"}, {}, {"name": "x" * 300}, ["John"], {"name": "Ann"}):
+        requests.post(f"{url}/v1/hello_world/greeting", json=body, timeout=5)
+    assert (metric(url, "exec_count", **labels), metric(url, "exec_errors", **labels)) == (5, 2)
+    assert metric(url, "exec_count", service="hello_world", command="greeting") == 0
+    index = requests.get(f"{url}/swagger/index.html", timeout=5).text
+    assert '"url": "/hello_world/swagger"' in index and '"url": "/v1/hello_world/swagger"' in index
+
+
+def test_removing_the_commandable_entry_from_config_removes_its_routes(port: int, tmp_path) -> None:
+    entry = '- descriptor: "hello-world:service:commandable-http:default:1.0"\n  swagger:\n    enable: true\n'
+    assert entry in CONFIG_PATH.read_text()
+    config = tmp_path / "config.yml"
+    config.write_text(CONFIG_PATH.read_text().replace(entry, ""))
+    process = HelloWorldProcess()
+    process.read_config_from_file(
+        None, str(config), ConfigParams.from_tuples("HTTP_HOST", "127.0.0.1", "HTTP_PORT", port)
+    )
+    process.open(None)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_serving(f"{url}/heartbeat")
+        assert requests.post(f"{url}/v1/hello_world/greeting", json={}, timeout=5).status_code == 404
+        assert requests.get(f"{url}/hello_world/greeting", timeout=5).status_code == 200
+    finally:
+        process.close(None)

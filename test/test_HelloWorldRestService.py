@@ -9,7 +9,9 @@ import pytest
 import requests
 import yaml
 
+import HelloWorldRestService
 from HelloWorldRestService import OPENAPI_PATH
+from support import imported_project_modules, imports_no_component_class
 
 
 def test_greets_the_given_name_as_a_json_string(service_url: str) -> None:
@@ -119,3 +121,9 @@ def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No issues found" in result.stdout
+
+
+def test_imports_no_component_class_only_the_controller_interface() -> None:
+    """It finds its controller by descriptor and types against IHelloWorldController."""
+    assert imports_no_component_class(HelloWorldRestService.__file__)
+    assert "IHelloWorldController" in imported_project_modules(HelloWorldRestService.__file__)

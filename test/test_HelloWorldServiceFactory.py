@@ -1,7 +1,10 @@
 import pytest
 from pip_services3_commons.refer import Descriptor
 
+from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
+from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService
 from HelloWorldController import HelloWorldController
+from HelloWorldDirectClient import HelloWorldDirectClient
 from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
@@ -13,6 +16,12 @@ from HelloWorldServiceFactory import HelloWorldServiceFactory
         (HelloWorldServiceFactory.ControllerDescriptor, HelloWorldController),
         (HelloWorldServiceFactory.HttpServiceDescriptor, HelloWorldRestService),
         (HelloWorldServiceFactory.HttpClientDescriptor, HelloWorldRestClient),
+        (HelloWorldServiceFactory.CommandableHttpServiceDescriptor, HelloWorldCommandableHttpService),
+        (HelloWorldServiceFactory.CommandableHttpClientDescriptor, HelloWorldCommandableHttpClient),
+        (HelloWorldServiceFactory.DirectClientDescriptor, HelloWorldDirectClient),
+        (Descriptor("hello-world", "service", "commandable-http", "default", "1.0"), HelloWorldCommandableHttpService),
+        (Descriptor("hello-world", "client", "commandable-http", "default", "1.0"), HelloWorldCommandableHttpClient),
+        (Descriptor("hello-world", "client", "direct", "default", "1.0"), HelloWorldDirectClient),
         # config.yml names the components with a concrete name where the factory has "*".
         (Descriptor("hello-world", "controller", "default", "default", "1.0"), HelloWorldController),
         (Descriptor("hello-world", "service", "http", "default", "1.0"), HelloWorldRestService),

@@ -4,15 +4,29 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 (and this test) can be dropped knowingly.
 """
 
+import io
 import json
 
+import bottle
+import pytest
 from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.errors import BadRequestException
-from pip_services3_components.count import CompositeCounters
+from pip_services3_commons.errors import BadRequestException, InvocationException
+from pip_services3_commons.refer import Descriptor, References
+from pip_services3_commons.run import Parameters
+from pip_services3_components.count import CompositeCounters, LogCounters
+from pip_services3_components.log import ConsoleLogger, LogLevel
+from pip_services3_components.trace import NullTracer
 from pip_services3_rpc.clients import RestClient
-from pip_services3_rpc.services import HttpResponseSender
+from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming
 
-from LibraryWorkarounds import client_timeouts, error_body, use_own_counters
+from LibraryWorkarounds import (
+    client_timeouts,
+    command_parameters,
+    error_body,
+    instrument,
+    read_json_object,
+    use_own_counters,
+)
 
 
 def test_composite_counters_still_share_one_list_between_instances() -> None:
@@ -48,3 +62,97 @@ def test_error_body_has_status_and_code_without_stack_trace_or_cause() -> None:
     assert status == 400
     assert parsed["code"] == "NOPE" and parsed["correlation_id"] == "c1"
     assert parsed.get("stack_trace") is None and parsed.get("cause") is None
+
+
+def console_logger() -> ConsoleLogger:
+    logger = ConsoleLogger()
+    logger.set_level(LogLevel.Trace)
+    return logger
+
+
+def test_instrument_timing_still_logs_a_rejection_at_error_with_its_stack(capsys: pytest.CaptureFixture) -> None:
+    timing = InstrumentTiming("c1", "svc.op", "call", console_logger(), LogCounters(), None, None)
+    timing.end_failure(BadRequestException("c1", "NOPE", "nope"))
+    assert "[c1:ERROR:" in capsys.readouterr().err
+
+
+def test_rest_service_still_counts_its_errors_as_call_errors() -> None:
+    service, counters = HeartbeatRestService(), LogCounters()  # a concrete RestService
+    use_own_counters(service._counters)
+    service.set_references(References.from_tuples(Descriptor("pip-services", "counters", "log", "a", "1.0"), counters))
+    service._instrument(None, "svc.op").end_failure(ValueError("boom"))
+    assert {c.name for c in counters.get_all()} >= {"svc.op.exec_count", "svc.op.call_errors"}
+
+
+@pytest.mark.parametrize("verb", ["exec", "call"])
+def test_instrument_counts_calls_and_errors_under_its_verb(verb: str) -> None:
+    counters = LogCounters()
+    for error in (None, BadRequestException(None, "NOPE", "nope"), InvocationException(None, "DOWN", "down")):
+        timing = instrument(None, "svc.op", verb, console_logger(), counters, NullTracer())
+        timing.end_success() if error is None else timing.end_failure(error)
+    counts = {c.name: c.count for c in counters.get_all()}
+    assert counts[f"svc.op.{verb}_count"] == 3
+    assert counts[f"svc.op.{verb}_errors"] == 2
+    assert counts[f"svc.op.{verb}_time"] == 3
+
+
+def test_instrument_logs_a_rejection_at_info_escaped_and_a_fault_at_error(capsys: pytest.CaptureFixture) -> None:
+    instrument("c2", "svc.op", "exec", console_logger(), LogCounters(), NullTracer()).end_failure(
+        BadRequestException("c2", "NOPE", "bad property x\n[c2:ERROR:forged]")
+    )
+    instrument("c3", "svc.op", "exec", console_logger(), LogCounters(), NullTracer()).end_failure(ValueError("boom"))
+    output = capsys.readouterr()
+    assert "[c2:INFO:" in output.out and "Rejected svc.op: NOPE bad property x\\n[c2:ERROR:forged]" in output.out
+    assert "[c2:ERROR" not in output.err
+    assert "[c3:ERROR:" in output.err and "Failed to call svc.op method: boom" in output.err
+
+
+def bind_request(body: bytes, content_type: str = "application/json") -> None:
+    """Makes `body` the current bottle request, as an endpoint does for each request it serves."""
+    bottle.request.bind(
+        {"REQUEST_METHOD": "POST", "CONTENT_TYPE": content_type, "CONTENT_LENGTH": str(len(body)),
+         "wsgi.input": io.BytesIO(body)}
+    )  # fmt: skip
+
+
+def test_rest_service_still_decodes_a_json_string_body_again_and_takes_a_list() -> None:
+    bind_request(json.dumps(json.dumps({"name": "John"})).encode())
+    assert HeartbeatRestService()._get_data() == {"name": "John"}
+    bind_request(b'["John"]')
+    assert HeartbeatRestService()._get_data() == ["John"]
+    bind_request(b'{"name": "John"}', "text/plain")
+    assert HeartbeatRestService()._get_data() == {}
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [(b'"{\\"name\\": 1}"', "BODY_NOT_OBJECT"), (b"[1]", "BODY_NOT_OBJECT"), (b"null", "BODY_NOT_OBJECT"),
+     (b"{", "INVALID_JSON"), (b"\xff", "INVALID_JSON")],
+)  # fmt: skip
+def test_read_json_object_takes_only_an_object(body: bytes, code: str) -> None:
+    bind_request(body)
+    with pytest.raises(BadRequestException) as raised:
+        read_json_object("c4")
+    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == (code, 400, "c4")
+
+
+def test_read_json_object_reads_any_content_type_and_an_empty_body_as_no_parameters() -> None:
+    bind_request(b'{"name": "John"}', "text/plain")
+    assert read_json_object(None) == {"name": "John"}
+    bind_request(b"")
+    assert read_json_object(None) == {}
+
+
+def test_read_json_object_refuses_a_body_above_bottles_limit_with_413() -> None:
+    bind_request(b" " * (bottle.BaseRequest.MEMFILE_MAX + 1))
+    with pytest.raises(BadRequestException) as raised:
+        read_json_object(None)
+    assert (raised.value.code, raised.value.status) == ("BODY_TOO_LARGE", 413)
+
+
+def test_parameters_still_drop_an_empty_key_and_split_a_dotted_one() -> None:
+    assert dict(Parameters.from_value({"": 1, "a.b": 2})) == {"a": {"b": 2}}
+
+
+def test_command_parameters_keep_the_keys_as_sent() -> None:
+    assert dict(command_parameters({"": 1, "a.b": 2, "name": "x"})) == {"": 1, "a.b": 2, "name": "x"}

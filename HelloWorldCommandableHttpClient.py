@@ -1,0 +1,38 @@
+"""A client of the commandable service, for other services to call this one the Pip.Services way."""
+
+from pip_services3_commons.config import ConfigParams
+from pip_services3_rpc.clients import CommandableHttpClient
+from pip_services3_rpc.services import InstrumentTiming
+
+from LibraryWorkarounds import client_timeouts, instrument, use_own_counters
+
+
+class HelloWorldCommandableHttpClient(CommandableHttpClient):
+    """Calls POST /v1/hello_world/greeting.
+
+    Configuration parameters:
+        - connection.protocol / host / port (or connection.uri): where the service listens
+        - options.connect_timeout: milliseconds to wait for a connection (default 10000)
+        - options.timeout: milliseconds to wait for the answer (default 10000)
+
+    Errors arrive as the Pip.Services exceptions the server described, e.g. BadRequestException
+    with the server's code (NAME_TOO_LONG...); a timeout or a refused connection as InvocationException.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("v1/hello_world")
+        self._timeout = client_timeouts(ConfigParams())
+        use_own_counters(self._counters)
+
+    def configure(self, config: ConfigParams) -> None:
+        """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
+        super().configure(config)
+        self._timeout = client_timeouts(config)
+
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+        """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
+        return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
+
+    def greeting(self, correlation_id: str | None, name: str | None) -> str:
+        """Returns the service's greeting for `name` (None: the service's default name)."""
+        return self.call_command("greeting", correlation_id, {"name": name} if name is not None else {})

@@ -1,0 +1,191 @@
+"""The Pip.Services way for other services to call this one: each command of the controller as
+POST /v1/hello_world/<command> with its parameters in a JSON object, e.g. POST /v1/hello_world/greeting
+{"name": "John"}."""
+
+from collections.abc import Callable
+from typing import Any
+
+import bottle
+import yaml
+from pip_services3_commons.commands import ICommand, ICommandable
+from pip_services3_commons.convert import TypeCode
+from pip_services3_commons.errors import ApplicationException, ConfigException
+from pip_services3_commons.refer import Descriptor, IReferences
+from pip_services3_commons.validate import ObjectSchema
+from pip_services3_rpc.services import CommandableHttpService, InstrumentTiming
+
+from LibraryWorkarounds import command_parameters, error_body, instrument, read_json_object, use_own_counters
+
+# Any controller of the hello-world group that publishes its commands (ICommandable).
+CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
+BASE_ROUTE = "v1/hello_world"
+# JSON Schema types of the Pip.Services type codes a command's parameters use.
+JSON_TYPES = {TypeCode.String: "string", TypeCode.Integer: "integer", TypeCode.Boolean: "boolean"}
+
+
+# As the endpoint accepts it: other correlation ids are refused with 400 INVALID_CORRELATION_ID.
+CORRELATION_ID_PARAMETER = {
+    "name": "correlation_id",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"},
+}
+
+
+class HelloWorldCommandableHttpService(CommandableHttpService):
+    """Publishes the controller's command set on the shared HTTP endpoint under /v1/hello_world.
+
+    Configuration parameters:
+        - swagger.enable: serve the generated OpenAPI document at /v1/hello_world/swagger (default true)
+        - swagger.auto: generate that document from the commands (default true)
+
+    References:
+        - `hello-world:controller:*:*:1.0` (required) an ICommandable controller
+        - `*:endpoint:http:*:1.0` (optional) the shared endpoint; without one the service opens its own
+        - `*:swagger-service:*:*:1.0` (optional) the Swagger UI that lists this service's document
+    """
+
+    def __init__(self) -> None:
+        super().__init__(BASE_ROUTE)
+        self._swagger_enabled = True
+        self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
+        self._controller: ICommandable | None = None
+        use_own_counters(self._counters)
+
+    def set_references(self, references: IReferences) -> None:
+        super().set_references(references)
+        self._controller = self._dependency_resolver.get_one_required("controller")
+        if not isinstance(self._controller, ICommandable):
+            raise ConfigException(None, "NOT_COMMANDABLE", "The hello-world controller publishes no command set")
+
+    def register(self) -> None:
+        """Registers POST <base route>/<command> for each command, and the generated OpenAPI document.
+
+        Not the library's register: its handlers (pip_services3_rpc 3.3.4) count a failed command as a success,
+        let its error escape to the endpoint (the stock one answers it with a stack trace) and read the body
+        with RestService._get_data (see LibraryWorkarounds.read_json_object).
+        """
+        commands = self._controller.get_command_set().get_commands()
+        for command in commands:
+            self.register_route("POST", command.get_name(), None, self._handler(command))
+        if self._swagger_auto:
+            self._register_open_api_spec(openapi_document(self._base_route, commands))
+
+    def _handler(self, command: ICommand) -> Callable[[], str]:
+        name = f"{self._base_route}.{command.get_name()}"
+
+        def handle() -> str:
+            correlation_id = self._get_correlation_id()
+            timing = self._instrument(correlation_id, name)
+            try:
+                result = command.execute(correlation_id, command_parameters(read_json_object(correlation_id)))
+            except ApplicationException as error:
+                timing.end_failure(error)
+                if error.status >= 500:
+                    raise  # logged above; the endpoint answers it as an internal error
+                return self.send_error(error)
+            except Exception as error:
+                timing.end_failure(error)
+                raise
+            timing.end_success()
+            return self.send_result(result)
+
+        return handle
+
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+        """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
+        return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
+
+    def send_error(self, error: Exception) -> str:
+        """Sends the error as a Pip.Services ErrorDescription without the server's internals (see error_body)."""
+        bottle.response.status, body = error_body(error)
+        bottle.response.content_type = "application/json"
+        return body
+
+
+def openapi_document(base_route: str, commands: list[ICommand]) -> str:
+    """The OpenAPI document of the commands, generated from their schemas.
+
+    Not pip_services3_rpc 3.3.4's CommandableSwaggerDocument: it documents every result as an object (a greeting
+    is a string) and no error response, drops the rules a property schema states (pattern, description), and
+    writes YAML by hand without quoting. Results are documented as any JSON value: a command declares no result
+    schema.
+    """
+    paths = {
+        f"/{base_route}/{command.get_name()}": {
+            "post": {
+                "operationId": command.get_name(),
+                "tags": [base_route],
+                "parameters": [CORRELATION_ID_PARAMETER],
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": _parameters_schema(command)}},
+                },
+                "responses": {
+                    "200": {"description": "The command's result.", "content": {"application/json": {"schema": {}}}},
+                    "400": {
+                        "description": "Invalid parameters; the code says which rule.",
+                        **_error_response(),
+                    },
+                    "413": {"description": "The body is larger than the endpoint accepts.", **_error_response()},
+                },
+            }
+        }
+        for command in commands
+    }
+    document = {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Hello World microservice: commands",
+            "version": "1.0.0",
+            "description": "Each command takes its parameters as one JSON object (an empty body means none). "
+            "Every error is a Pip.Services ErrorDescription in JSON.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": {"ErrorDescription": ERROR_DESCRIPTION_SCHEMA}},
+    }
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def _error_response() -> dict[str, Any]:
+    """A fresh dict each time: YAML would write a shared one as an anchor and aliases."""
+    return {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDescription"}}}}
+
+
+def _parameters_schema(command: ICommand) -> dict[str, Any]:
+    """The JSON Schema of a command's parameters: its ObjectSchema's properties, each with the rules it states."""
+    schema: ObjectSchema | None = getattr(command, "schema", None)
+    properties: dict[str, Any] = {}
+    for prop in schema.get_properties() if schema is not None else []:
+        json_schema: dict[str, Any] = {"type": JSON_TYPES[prop.get_type()]} if prop.get_type() in JSON_TYPES else {}
+        if not prop.is_required():
+            json_schema["nullable"] = True
+        for rule in ("description", "pattern"):
+            if getattr(prop, rule, None):
+                json_schema[rule] = getattr(prop, rule)
+        properties[prop.get_name()] = json_schema
+    required = [prop.get_name() for prop in schema.get_properties() if prop.is_required()] if schema else []
+    return {
+        "type": "object",
+        "additionalProperties": bool(schema is None or schema.is_undefined_allowed),
+        "properties": properties,
+        **({"required": required} if required else {}),
+    }
+
+
+ERROR_DESCRIPTION_SCHEMA = {
+    "type": "object",
+    "required": ["category", "status", "code", "message"],
+    "properties": {
+        "type": {"type": "string", "nullable": True},
+        "category": {"type": "string", "example": "BadRequest"},
+        "status": {"type": "integer", "example": 400},
+        "code": {"type": "string", "example": "NAME_TOO_LONG"},
+        "message": {"type": "string"},
+        "details": {"type": "object", "nullable": True, "additionalProperties": True},
+        "correlation_id": {"type": "string", "nullable": True},
+        "cause": {"type": "string", "nullable": True},
+        "stack_trace": {"type": "string", "nullable": True, "description": "Always null."},
+    },
+}

@@ -1,0 +1,32 @@
+"""The greeting contract: what every hello-world controller offers, whatever implements it.
+
+Services and clients type against this interface and find the implementation by descriptor
+(`hello-world:controller:*:*:1.0`), so none of them imports a component class.
+"""
+
+from abc import ABC, abstractmethod
+
+# The rules of a name, as every implementation enforces them and every API document states them.
+MAX_NAME_LENGTH = 256
+# The whitespace str.strip() removes, without the control characters (they are rejected anyway).
+_TRIMMED = r" \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# A valid name as a JSON Schema (ECMA-262) pattern: no control characters, at most MAX_NAME_LENGTH once trimmed.
+NAME_PATTERN = rf"^[{_TRIMMED}]*[^\x00-\x1f\x7f]{{0,{MAX_NAME_LENGTH}}}[{_TRIMMED}]*$"
+NAME_RULES = (
+    "Trimmed of surrounding whitespace; missing, null, empty or whitespace-only means the configured default name. "
+    f"No control characters (U+0000-U+001F, U+007F) anywhere (NAME_HAS_CONTROL_CHARACTERS); at most "
+    f"{MAX_NAME_LENGTH} characters after trimming (NAME_TOO_LONG)."
+)
+
+
+class IHelloWorldController(ABC):
+    """Composes greetings; the rules a name must follow belong to the implementation, and every
+    transport reaches them through this one method."""
+
+    @abstractmethod
+    def greeting(self, name: str | None, correlation_id: str | None = None) -> str:
+        """Returns "Hello, <name>!", or greets the default name when `name` is missing or blank.
+
+        Raises BadRequestException (with a code saying which rule failed) for a name it rejects.
+        `correlation_id` comes second and is optional, so the tutorial's `greeting(name)` keeps working.
+        """

@@ -1,0 +1,126 @@
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import bottle
+import pytest
+import requests
+import yaml
+from pip_services3_rpc.services import HttpEndpoint
+
+import HelloWorldCommandableHttpService
+from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService as Service
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from HelloWorldServiceFactory import HelloWorldServiceFactory
+from IHelloWorldController import NAME_PATTERN
+from support import imports_no_component_class, serving
+
+GREETING = "/v1/hello_world/greeting"
+
+
+@pytest.fixture(params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
+def url(port: int, request: pytest.FixtureRequest) -> Iterator[str]:
+    """The commandable service on each endpoint, as the container wires it."""
+    with serving(request.param, port, (HelloWorldServiceFactory.CommandableHttpServiceDescriptor, Service()),
+                 probe="/v1/hello_world/swagger") as base_url:  # fmt: skip
+        yield base_url
+
+
+def post(url: str, body: object = None, *, data: bytes | None = None, **params: str) -> requests.Response:
+    return requests.post(f"{url}{GREETING}", json=body, data=data, params=params, timeout=5)
+
+
+def test_greets_the_given_name(url: str) -> None:
+    response = post(url, {"name": "John"})
+    assert (response.status_code, response.headers["Content-Type"], response.json()) == (
+        200,
+        "application/json",
+        "Hello, John!",
+    )
+
+
+def test_without_a_name_greets_the_default(url: str) -> None:
+    for body in ({}, {"name": None}, {"name": "  "}, None):
+        assert post(url, body).json() == "Hello, World!", body
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"name": "x" * 257}, "NAME_TOO_LONG"),
+        ({"name": "a\u0000b"}, "NAME_HAS_CONTROL_CHARACTERS"),
+        ({"name": "line\nbreak"}, "NAME_HAS_CONTROL_CHARACTERS"),
+        ({"name": 42}, "INVALID_DATA"),
+        ({"nmae": "John"}, "INVALID_DATA"),
+        ({"": None}, "INVALID_DATA"),
+        ({"name.first": "John"}, "INVALID_DATA"),
+        # Not a JSON object. A JSON string is not decoded a second time (the library's RestService._get_data does).
+        (["John"], "BODY_NOT_OBJECT"),
+        ("John", "BODY_NOT_OBJECT"),
+        ('{"name": "John"}', "BODY_NOT_OBJECT"),
+        (7, "BODY_NOT_OBJECT"),
+        (b"{name: John}", "INVALID_JSON"),
+        (b"name=John", "INVALID_JSON"),
+        (b"\xff\xfe", "INVALID_JSON"),
+    ],
+)
+def test_invalid_bodies_get_a_400_error_description(url: str, body: object, code: str) -> None:
+    response = (
+        post(url, data=body, correlation_id="c-7") if isinstance(body, bytes) else post(url, body, correlation_id="c-7")
+    )
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/json"
+    error = response.json()
+    assert (error["code"], error["category"], error["correlation_id"]) == (code, "BadRequest", "c-7")
+    assert error["stack_trace"] is None and error["cause"] is None
+
+
+def test_an_oversized_body_gets_a_413_error_description(url: str, request: pytest.FixtureRequest) -> None:
+    """Above the endpoint's limit: ours refuses it before any handler (1 MiB), the stock one at bottle's."""
+    if request.node.callspec.params["url"] is HttpEndpoint:
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="KNOWN LIMIT OF THE STOCK ENDPOINT (pip_services3_rpc 3.3.4): its before_request hook reads "
+                "request.params, so bottle parses the body before any handler and answers 413 as an HTML page",
+            )
+        )
+    limit = max(1024 * 1024, bottle.BaseRequest.MEMFILE_MAX)
+    response = post(url, data=b'{"name": "' + b"x" * limit + b'"}')
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json()["stack_trace"] is None
+
+
+def test_the_same_route_accepts_a_body_of_the_largest_size_bottle_reads(url: str) -> None:
+    name = " " * (bottle.BaseRequest.MEMFILE_MAX - 100)  # whitespace only: the default name
+    assert post(url, {"name": name}).json() == "Hello, World!"
+
+
+def test_serves_its_generated_openapi_document(url: str) -> None:
+    response = requests.get(f"{url}/v1/hello_world/swagger", timeout=5)
+    assert response.status_code == 200
+    document = yaml.safe_load(response.text)
+    operation = document["paths"][GREETING]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert schema["properties"]["name"]["type"] == "string"
+    assert schema["properties"]["name"]["pattern"] == NAME_PATTERN
+    assert {"200", "400", "413"} <= set(operation["responses"])
+
+
+def test_imports_no_component_class() -> None:
+    assert imports_no_component_class(HelloWorldCommandableHttpService.__file__)
+
+
+def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path) -> None:
+    """schemathesis, all checks, against the whole running service and its generated document."""
+    _, url = start_process()
+    result = subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/v1/hello_world/swagger",
+         "--checks", "all", "--max-examples", "100"],
+        capture_output=True, text=True, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No issues found" in result.stdout

@@ -1,0 +1,46 @@
+from collections.abc import Iterator
+
+import pytest
+import requests
+from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.errors import BadRequestException
+
+import HelloWorldDirectClient
+from HelloWorldDirectClient import HelloWorldDirectClient as DirectClient
+from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
+from support import imports_no_component_class, metric, wait_until_serving
+
+
+@pytest.fixture
+def live(port: int) -> Iterator[tuple[DirectClient, str]]:
+    """The direct client referenced to a running container's components, as a component of it would be."""
+    process = HelloWorldProcess()
+    params = ConfigParams.from_tuples("HTTP_HOST", "127.0.0.1", "HTTP_PORT", port, "DEFAULT_NAME", "Tester")
+    process.read_config_from_file(None, str(CONFIG_PATH), params)
+    process.open(None)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_serving(f"{url}/heartbeat")
+    client = DirectClient()
+    client.set_references(process._references)
+    client.open(None)
+    yield client, url
+    client.close(None)
+    process.close(None)
+
+
+def test_greets_rejects_with_the_controller_code_and_counts_exactly_in_metrics(live) -> None:
+    client, url = live
+    assert client.greeting("cid-1", "John") == "Hello, John!"
+    assert client.greeting(None, None) == "Hello, Tester!"
+    with pytest.raises(BadRequestException) as raised:
+        client.greeting("cid-400", "x" * 300)
+    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == ("NAME_TOO_LONG", 400, "cid-400")
+    assert metric(url, "hello_world_greeting_call_count") == 3
+    assert metric(url, "hello_world_greeting_call_errors") == 1
+    # In-process: no HTTP request reached the REST service.
+    assert metric(url, "exec_count", service="hello_world", command="greeting") == 0
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, Tester!"
+
+
+def test_imports_no_component_class() -> None:
+    assert imports_no_component_class(HelloWorldDirectClient.__file__)
