@@ -5,10 +5,15 @@ that needs it. test/test_LibraryWorkarounds.py checks that each defect is still 
 fixes one, its test fails, and the workaround can be dropped knowingly.
 """
 
+import sys
+from datetime import UTC, datetime
+
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ErrorDescriptionFactory
+from pip_services3_components.build import Factory
 from pip_services3_components.count import CompositeCounters
+from pip_services3_components.log import ConsoleLogger, DefaultLoggerFactory, LogLevel, LogLevelConverter
 
 # RestClient's timeouts, in milliseconds, when the configuration gives none.
 DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -48,3 +53,31 @@ def error_body(error: Exception) -> tuple[int, str]:
     description.stack_trace = None
     description.cause = None
     return description.status, JsonConverter.to_json(description)
+
+
+class UtcConsoleLogger(ConsoleLogger):
+    """ConsoleLogger whose line times say they are UTC: `[id:INFO:2026-01-02T03:04:05.678901Z] message`.
+
+    pip_services3_components 3.5.9 ConsoleLogger._write stamps `datetime.utcnow().isoformat()`, a UTC time
+    with no zone, so a reader (or a log shipper) takes it for local time. The line is otherwise the stock one.
+    """
+
+    def _write(self, level: int, correlation_id: str | None, error: Exception | None, message: str | None) -> None:
+        if self._level < level:
+            return
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        line = f"[{correlation_id or '---'}:{LogLevelConverter.to_string(level)}:{stamp}] {message or ''}"
+        if error is not None:
+            line += (": " if message else "Error: ") + self._compose_error(error)
+        (sys.stderr if LogLevel.Fatal <= level <= LogLevel.Warn else sys.stdout).write(line + "\n")
+
+
+def utc_console_logger_factory() -> Factory:
+    """A factory of UtcConsoleLogger for the stock console logger's descriptor (`pip-services:logger:console:*:1.0`).
+
+    Added to a container after the library's factories, it is asked first, so config files keep the stock
+    descriptor.
+    """
+    factory = Factory()
+    factory.register_as_type(DefaultLoggerFactory.ConsoleLoggerDescriptor, UtcConsoleLogger)
+    return factory

@@ -5,14 +5,24 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 """
 
 import json
+import re
+from datetime import UTC, datetime
 
+import pytest
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_components.count import CompositeCounters
+from pip_services3_components.log import ConsoleLogger, DefaultLoggerFactory
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HttpResponseSender
 
-from LibraryWorkarounds import client_timeouts, error_body, use_own_counters
+from LibraryWorkarounds import (
+    UtcConsoleLogger,
+    client_timeouts,
+    error_body,
+    use_own_counters,
+    utc_console_logger_factory,
+)
 
 
 def test_composite_counters_still_share_one_list_between_instances() -> None:
@@ -48,3 +58,24 @@ def test_error_body_has_status_and_code_without_stack_trace_or_cause() -> None:
     assert status == 400
     assert parsed["code"] == "NOPE" and parsed["correlation_id"] == "c1"
     assert parsed.get("stack_trace") is None and parsed.get("cause") is None
+
+
+LOG_LINE = re.compile(r"\[c1:INFO:(?P<stamp>[^\]]+)\] hello\n")
+
+
+def test_stock_console_logger_still_writes_times_without_a_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    ConsoleLogger().info("c1", "hello")
+    stamp = LOG_LINE.fullmatch(capsys.readouterr().out).group("stamp")
+    assert datetime.fromisoformat(stamp).tzinfo is None
+
+
+def test_utc_console_logger_marks_its_times_utc(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = utc_console_logger_factory().create(DefaultLoggerFactory.ConsoleLoggerDescriptor)
+    assert isinstance(logger, UtcConsoleLogger)
+    logger.info("c1", "hello")
+    logger.error("c2", ValueError("bad"), "failed")
+    out, err = capsys.readouterr()
+    stamp = LOG_LINE.fullmatch(out).group("stamp")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    assert abs((datetime.fromisoformat(stamp) - datetime.now(UTC)).total_seconds()) < 60
+    assert re.fullmatch(r"\[c2:ERROR:[^\]]+Z\] failed: bad.*\n", err, re.S)
