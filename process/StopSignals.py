@@ -31,8 +31,11 @@ class StopSignals:
         os.set_blocking(self._write_end, False)
 
     def install(self) -> None:
+        """Handles the stop signals, except SIGINT or SIGHUP that the parent made the process ignore
+        (`nohup`, a background job): closing the terminal must not stop a service started that way."""
         for signal_number in STOP_SIGNALS:
-            signal.signal(signal_number, self._handle)
+            if signal_number == signal.SIGTERM or signal.getsignal(signal_number) is not signal.SIG_IGN:
+                signal.signal(signal_number, self._handle)
 
     def _handle(self, signal_number: int, _frame: FrameType | None) -> None:
         if self.received is None:

@@ -138,6 +138,27 @@ def test_a_signal_as_soon_as_the_port_accepts_closes_what_was_opened(tmp_path: P
     assert "Container hello-world stopped" in process.output
 
 
+def test_sighup_keeps_being_ignored_under_nohup(tmp_path: Path, port: int) -> None:
+    """`nohup python run.py &`: closing the terminal (SIGHUP) must not stop the service; SIGTERM still does."""
+    env = process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
+    output = tmp_path / "output.txt"
+    with (
+        output.open("w") as out,
+        subprocess.Popen(
+            ["nohup", sys.executable, str(RUN_PY)], cwd=tmp_path, env=env, stdout=out, stderr=out
+        ) as popen,
+    ):
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}/heartbeat")
+            popen.send_signal(signal.SIGHUP)
+            popen.send_signal(signal.SIGTERM)
+            assert popen.wait(timeout=5) == 0
+        finally:
+            popen.kill()
+    assert "SIGTERM received: closing" in output.read_text()
+    assert "SIGHUP received" not in output.read_text()
+
+
 SLOW_CLOSE = """
 import threading
 from pip_services3_commons.run import IOpenable
