@@ -59,7 +59,9 @@ class HelloWorldProcess(ProcessContainer):
         self.read_config_from_file(correlation_id, path, ConfigParams(invocation.parameters))
         if not self._stop_signals.requested:
             self.open(correlation_id)
-            self._logger.info(correlation_id, "Stop with Ctrl-C, SIGTERM or SIGHUP (twice to stop at once)")
+            self._logger.info(
+                correlation_id, "Stop with Ctrl-C, SIGTERM or SIGHUP; a second Ctrl-C or SIGTERM stops at once"
+            )
         signal_name = self._stop_signals.wait().name
         self._logger.info(correlation_id, f"{signal_name} received: closing")
         self.close(correlation_id)
