@@ -13,6 +13,11 @@ from pip_services3_rpc.build import DefaultRpcFactory
 from pip_services3_swagger.build import DefaultSwaggerFactory
 
 from HelloWorldServiceFactory import HelloWorldServiceFactory
+from LibraryWorkarounds import UtcConsoleLogger, utc_console_logger_factory
+from process.CommandLine import Invocation, parse_command_line
+from process.ConfigReader import read_config
+from process.StopSignals import StopSignals
+from process.Streams import guard_standard_streams
 
 # Beside this file, not in the working directory, so `python /any/path/run.py` finds it.
 CONFIG_PATH = Path(__file__).with_name("config.yml")
@@ -21,22 +26,50 @@ CONFIG_PATH = Path(__file__).with_name("config.yml")
 class HelloWorldProcess(ProcessContainer):
     """The hello-world container.
 
-    ProcessContainer gives it the command line (`-c FILE`, `-p KEY=VALUE`, `-h`), the
-    environment as config parameters, and the Ctrl-C/SIGTERM handling; this class adds
-    the factories and makes every startup failure an exception the caller reports in one line.
+    ProcessContainer gives it the container lifecycle and the console logger; this class adds the
+    factories and owns what the library's `run` did loosely: a strict command line, parameters that arrive
+    as the exact strings given and are checked, and SIGTERM, SIGINT and SIGHUP heard from the first line of
+    run.py (see StopSignals). Every startup failure is an exception the caller reports in one line.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, stop_signals: StopSignals | None = None) -> None:
         super().__init__("hello-world", "HelloWorld microservice")
         self._config_path = str(CONFIG_PATH)
+        self._logger = UtcConsoleLogger()
+        self._stop_signals = stop_signals
         self.add_factory(HelloWorldServiceFactory())
         self.add_factory(DefaultRpcFactory())
         self.add_factory(DefaultSwaggerFactory())
         self.add_factory(DefaultPrometheusFactory())
+        self.add_factory(utc_console_logger_factory())  # last, so it is asked first
+
+    def run(self, invocation: Invocation | None = None) -> None:
+        """Opens the container as `invocation` (by default: sys.argv's) asks, waits for a stop signal, closes.
+
+        A signal during startup is answered once the container has opened what it opens: it is then closed
+        at once. See parse_command_line for `--help` and mistakes.
+        """
+        invocation = invocation or parse_command_line()
+        if self._stop_signals is None:
+            guard_standard_streams()
+            self._stop_signals = StopSignals()
+            self._stop_signals.install()
+        correlation_id = self._info.name
+        path = invocation.config_path or self._config_path
+        self.read_config_from_file(correlation_id, path, ConfigParams(invocation.parameters))
+        if not self._stop_signals.requested:
+            self.open(correlation_id)
+            self._logger.info(
+                correlation_id, "Stop with Ctrl-C, SIGTERM or SIGHUP; a second Ctrl-C or SIGTERM stops at once"
+            )
+        signal_name = self._stop_signals.wait().name
+        self._logger.info(correlation_id, f"{signal_name} received: closing")
+        self.close(correlation_id)
 
     def read_config_from_file(self, correlation_id: str | None, path: str, parameters: ConfigParams) -> None:
-        """Refuses a config without components: the library would start an empty container and idle forever."""
-        super().read_config_from_file(correlation_id, path, parameters)
+        """Fills the config's parameters with exact strings (read_config), and refuses a config without
+        components: the library would start an empty container and idle forever."""
+        self._config = read_config(correlation_id, path, parameters)
         if not self._config:
             raise ConfigException(correlation_id, "EMPTY_CONFIG", f"Config file {path} declares no components")
 

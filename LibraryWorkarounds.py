@@ -6,6 +6,8 @@ fixes one, its test fails, and the workaround can be dropped knowingly.
 """
 
 import json
+import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import bottle
@@ -13,8 +15,9 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ApplicationException, BadRequestException, ErrorDescriptionFactory
 from pip_services3_commons.run import Parameters
+from pip_services3_components.build import Factory
 from pip_services3_components.count import CompositeCounters, CounterTiming, ICounters
-from pip_services3_components.log import ILogger
+from pip_services3_components.log import ConsoleLogger, DefaultLoggerFactory, ILogger, LogLevel, LogLevelConverter
 from pip_services3_components.trace import ITracer, TraceTiming
 from pip_services3_rpc.services import InstrumentTiming
 
@@ -163,3 +166,31 @@ def command_parameters(body: dict[str, Any]) -> Parameters:
     parameters = Parameters()
     parameters.update(body)
     return parameters
+
+
+class UtcConsoleLogger(ConsoleLogger):
+    """ConsoleLogger whose line times say they are UTC: `[id:INFO:2026-01-02T03:04:05.678901Z] message`.
+
+    pip_services3_components 3.5.9 ConsoleLogger._write stamps `datetime.utcnow().isoformat()`, a UTC time
+    with no zone, so a reader (or a log shipper) takes it for local time. The line is otherwise the stock one.
+    """
+
+    def _write(self, level: int, correlation_id: str | None, error: Exception | None, message: str | None) -> None:
+        if self._level < level:
+            return
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        line = f"[{correlation_id or '---'}:{LogLevelConverter.to_string(level)}:{stamp}] {message or ''}"
+        if error is not None:
+            line += (": " if message else "Error: ") + self._compose_error(error)
+        (sys.stderr if LogLevel.Fatal <= level <= LogLevel.Warn else sys.stdout).write(line + "\n")
+
+
+def utc_console_logger_factory() -> Factory:
+    """A factory of UtcConsoleLogger for the stock console logger's descriptor (`pip-services:logger:console:*:1.0`).
+
+    Added to a container after the library's factories, it is asked first, so config files keep the stock
+    descriptor.
+    """
+    factory = Factory()
+    factory.register_as_type(DefaultLoggerFactory.ConsoleLoggerDescriptor, UtcConsoleLogger)
+    return factory

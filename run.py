@@ -1,23 +1,43 @@
 """Starts the hello-world microservice.
 
-    python run.py [-h] [-c CONFIG_FILE] [-p KEY=VALUE]...
+    python run.py [-h] [-c FILE] [-p KEY=VALUE]...
 
-Exits 0 after Ctrl-C or SIGTERM; on any startup failure prints one line and exits 1.
+Exits 0 after SIGTERM, SIGINT (Ctrl-C) or SIGHUP, whenever it comes; a second SIGTERM or Ctrl-C while
+closing ends it at once. A startup failure prints one line and exits 1; a command-line mistake prints
+the usage and exits 2. `--help` lists the options and every parameter with its default.
 """
 
 import os
 import sys
 import time
 
-# Checked before anything imports bottle: on 3.13 the import itself fails with a confusing traceback.
-if not (3, 11) <= sys.version_info[:2] <= (3, 12):
-    sys.exit(
-        f"hello-world: Python {sys.version_info.major}.{sys.version_info.minor} is not supported; "
-        "this stack supports Python 3.11-3.12 (bottle 0.12 and pip_services3_expressions break on 3.13)"
-    )
+from process.PythonVersion import unsupported_python
 
-# Imported only after the version check, on purpose.
-from HelloWorldProcess import HelloWorldProcess
+# Checked before anything imports the stack: on 3.13 the import itself fails with a confusing traceback.
+if unsupported_python():
+    sys.exit(unsupported_python())
+
+# Before the slow imports below: from here on a signal stops the process gracefully, and no write to a
+# closed stdout or stderr can fail. A mistake on the command line or in a parameter is told at once.
+from process.CommandLine import parse_command_line
+from process.StopSignals import StopSignals
+from process.Streams import guard_standard_streams
+
+guard_standard_streams()
+STOP_SIGNALS = StopSignals()
+STOP_SIGNALS.install()
+try:
+    INVOCATION = parse_command_line()
+except ValueError as bad_parameter:
+    sys.exit(f"hello-world: {bad_parameter}")
+
+try:
+    from HelloWorldProcess import HelloWorldProcess
+except ModuleNotFoundError as missing:
+    sys.exit(
+        f"hello-world: {missing} (the dependencies are not installed here). Install them in a venv and run "
+        "with it: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python run.py"
+    )
 
 
 def describe(error: BaseException) -> str:
@@ -34,14 +54,12 @@ def describe(error: BaseException) -> str:
 
 
 def main() -> int:
-    # Log lines must reach a pipe (tests, docker logs) as they are written, not when a buffer fills.
-    sys.stdout.reconfigure(line_buffering=True)
     # The library's heartbeat and status services format local time and label it "Z" (UTC):
     # the process runs in UTC, so the label is true whatever the machine's TZ.
     os.environ["TZ"] = "UTC"
     time.tzset()
     try:
-        HelloWorldProcess().run()
+        HelloWorldProcess(STOP_SIGNALS).run(INVOCATION)
     except Exception as error:
         print(f"hello-world: {describe(error)}", file=sys.stderr)
         return 1

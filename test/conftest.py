@@ -2,6 +2,13 @@
 
 import subprocess
 import sys
+
+from process.PythonVersion import unsupported_python
+
+# Before the stack is imported: on an unsupported Python it fails with a long ImportError about bottle.
+if unsupported_python(requirements="requirements-dev.txt"):
+    sys.exit(unsupported_python(requirements="requirements-dev.txt"))
+
 from collections.abc import Callable, Iterator
 from pathlib import Path
 

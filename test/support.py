@@ -4,6 +4,7 @@ import ast
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -29,6 +30,7 @@ from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldProcess import CONFIG_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
+from process.Parameters import PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
@@ -85,7 +87,8 @@ class RunningProcess:
 
 def process_env(**overrides: str) -> dict[str, str]:
     """The parent's environment without this service's parameters, so a developer's shell cannot leak in."""
-    env = {k: v for k, v in os.environ.items() if k not in ("HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "DEFAULT_NAME")}
+    names = {parameter.name for parameter in PARAMETERS}
+    env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(overrides)
     return env
 
@@ -224,3 +227,27 @@ def serving(endpoint_type: type, port: int, *services: tuple[Descriptor, object]
         for _, service in services:
             service.close(None)
         endpoint.close(None)
+
+
+def other_python(version: str) -> str | None:
+    """A real interpreter of another version: pyenv's (these machines have 3.9-3.13) or one on PATH.
+
+    pyenv's shims are on PATH even for versions not activated, so each candidate is asked for its version.
+    """
+    candidates = [str(p) for p in sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python"))]
+    candidates.append(shutil.which(f"python{version}") or "")
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == version:
+            return candidate
+    return None
+
+
+def signal_handled(pid: int, signal_number: int) -> bool:
+    """Whether process `pid` has installed a handler for `signal_number` (Linux: SigCgt in /proc/PID/status)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal_number - 1) & 1)
+    return False

@@ -8,11 +8,13 @@ import requests
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor
 from pip_services3_commons.run import IOpenable
+from pip_services3_components.log import LogLevelConverter
 from pip_services3_prometheus.count import PrometheusCounters
 
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldRestService import HelloWorldRestService
+from process.Parameters import LOG_LEVEL_NAMES, PARAMETERS, log_level_problem
 from support import configured_descriptors, metric, wait_until_serving
 
 
@@ -134,3 +136,55 @@ def test_removing_the_commandable_entry_from_config_removes_its_routes(port: int
         assert requests.get(f"{url}/hello_world/greeting", timeout=5).status_code == 200
     finally:
         process.close(None)
+
+
+HOSTILE_VALUES = [
+    "yes", "no", "null", "~", "1e3", "0x10", "A #1", "[x]", "{a: b}", "Dr: Who", "- dash", "? q", "| pipe", "> fold",
+    "*alias", "&anchor", "!!python/object/apply:os.system ['true']", "%TAG", "@at", "`tick", "'single'",
+    '"double"', "back\\slash", "line\nbreak", "tab\there", "  spaced  ", "ünïcødé ✓ 🙂", "{{DEFAULT_NAME}}",
+    "{{#unless X}}y{{/unless}}", "a;b=c",
+]  # fmt: skip
+
+
+def component_config(config: list, kind: str) -> ConfigParams:
+    (found,) = [c.config for c in config if c.descriptor.get_type() == kind]
+    return found
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_parameters_arrive_as_exact_strings_quoted_or_not(value: str) -> None:
+    """DEFAULT_NAME sits unquoted in config.yml, CORS_ORIGINS inside quotes: both get the value unchanged."""
+    process = HelloWorldProcess()
+    params = ConfigParams.from_tuples("DEFAULT_NAME", value, "CORS_ORIGINS", value)
+    process.read_config_from_file(None, str(CONFIG_PATH), params)
+    assert len(process._config) == len(configured_descriptors())
+    assert component_config(process._config, "controller").get_as_string("default_name") == value
+    assert component_config(process._config, "endpoint").get_as_string("cors_origins") == value
+
+
+def test_a_newline_in_a_parameter_cannot_add_a_component() -> None:
+    process = HelloWorldProcess()
+    injected = "info\n- descriptor: pip-services:logger:console:default:1.0"
+    process.read_config_from_file(None, str(CONFIG_PATH), ConfigParams.from_tuples("LOG_LEVEL", injected))
+    assert len(process._config) == len(configured_descriptors())
+    assert component_config(process._config, "logger").get_as_string("level") == injected
+
+
+def config_yml_parameters() -> dict[str, str]:
+    """Each {{NAME}} of config.yml with the default its {{#unless NAME}}...{{/unless}} gives ("" for none)."""
+    text = "\n".join(line for line in CONFIG_PATH.read_text().splitlines() if not line.lstrip().startswith("#"))
+    names = re.findall(r"{{([A-Z][A-Z0-9_]*)}}", text)
+    defaults = dict(re.findall(r"{{#unless ([A-Z][A-Z0-9_]*)}}(.*?){{/unless}}", text))
+    return {name: defaults.get(name, "") for name in names}
+
+
+def test_the_parameter_table_is_what_config_yml_reads() -> None:
+    assert {p.name: p.default for p in PARAMETERS} == config_yml_parameters()
+
+
+def test_accepted_log_levels_are_those_the_library_knows() -> None:
+    for name in LOG_LEVEL_NAMES:
+        assert LogLevelConverter.to_log_level(name.upper(), None) is not None, name
+    for name in ("verbose", "garbage", "warnings", "7", "info "):
+        assert LogLevelConverter.to_log_level(name, None) is None, name
+        assert log_level_problem(name)

@@ -6,6 +6,8 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 
 import io
 import json
+import re
+from datetime import UTC, datetime
 
 import bottle
 import pytest
@@ -14,18 +16,20 @@ from pip_services3_commons.errors import BadRequestException, InvocationExceptio
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_commons.run import Parameters
 from pip_services3_components.count import CompositeCounters, LogCounters
-from pip_services3_components.log import ConsoleLogger, LogLevel
+from pip_services3_components.log import ConsoleLogger, DefaultLoggerFactory, LogLevel
 from pip_services3_components.trace import NullTracer
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming
 
 from LibraryWorkarounds import (
+    UtcConsoleLogger,
     client_timeouts,
     command_parameters,
     error_body,
     instrument,
     read_json_object,
     use_own_counters,
+    utc_console_logger_factory,
 )
 
 
@@ -156,3 +160,24 @@ def test_parameters_still_drop_an_empty_key_and_split_a_dotted_one() -> None:
 
 def test_command_parameters_keep_the_keys_as_sent() -> None:
     assert dict(command_parameters({"": 1, "a.b": 2, "name": "x"})) == {"": 1, "a.b": 2, "name": "x"}
+
+
+LOG_LINE = re.compile(r"\[c1:INFO:(?P<stamp>[^\]]+)\] hello\n")
+
+
+def test_stock_console_logger_still_writes_times_without_a_zone(capsys: pytest.CaptureFixture[str]) -> None:
+    ConsoleLogger().info("c1", "hello")
+    stamp = LOG_LINE.fullmatch(capsys.readouterr().out).group("stamp")
+    assert datetime.fromisoformat(stamp).tzinfo is None
+
+
+def test_utc_console_logger_marks_its_times_utc(capsys: pytest.CaptureFixture[str]) -> None:
+    logger = utc_console_logger_factory().create(DefaultLoggerFactory.ConsoleLoggerDescriptor)
+    assert isinstance(logger, UtcConsoleLogger)
+    logger.info("c1", "hello")
+    logger.error("c2", ValueError("bad"), "failed")
+    out, err = capsys.readouterr()
+    stamp = LOG_LINE.fullmatch(out).group("stamp")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
+    assert abs((datetime.fromisoformat(stamp) - datetime.now(UTC)).total_seconds()) < 60
+    assert re.fullmatch(r"\[c2:ERROR:[^\]]+Z\] failed: bad.*\n", err, re.S)

@@ -84,8 +84,44 @@ def test_image_gets_every_file_the_service_reads() -> None:
     """The top-level modules, config.yml and the OpenAPI document the service serves."""
     patterns = [a.split()[:-1] for i, a in dockerfile_instructions() if i == "COPY" and "--from" not in a]
     copied = [p for group in patterns for p in group]
-    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml")]:
-        assert any(fnmatch.fnmatch(path.name, pattern) for pattern in copied), path.name
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml"), *ROOT.glob("process/*.py")]:
+        name = str(path.relative_to(ROOT))
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in copied), name
+
+
+def test_the_user_is_made_without_warnings() -> None:
+    """useradd and groupadd warn when --system meets an id above the system range (SYS_UID_MAX, 999)."""
+    (run,) = [a for i, a in dockerfile_instructions() if i == "RUN" and "useradd" in a]
+    for command in re.split(r"&&", run):
+        if re.search(r"\b(useradd|groupadd)\b", command):
+            assert int(re.search(r"--[gu]id (\d+)", command).group(1)) > 999
+            assert "--system" not in command
+    assert "--no-log-init" in run  # a high uid with log init makes huge sparse lastlog/faillog files
+
+
+def test_the_final_image_has_no_pip() -> None:
+    """The venv is made without pip and the base image's pip is removed: running needs neither."""
+    text = DOCKERFILE.read_text()
+    assert "venv --without-pip /opt/venv" in text
+    assert "--python /opt/venv/bin/python install" in text
+    final = " ".join(a for i, a in dockerfile_instructions() if i == "RUN")
+    assert re.search(r"/usr/local/bin/python -m pip uninstall --yes .*\bpip\b", final)
+
+
+def test_readme_build_lines_work_for_docker_and_podman() -> None:
+    """podman keeps a HEALTHCHECK only in the docker format; README and the Dockerfile say how to build."""
+    for text in ((ROOT / "README.md").read_text(), DOCKERFILE.read_text()):
+        assert "docker build -f deploy/Dockerfile -t hello-world:0.1.0 ." in text
+        assert "podman build --format docker -f deploy/Dockerfile -t hello-world:0.1.0 ." in text
+
+
+def test_healthcheck_probes_the_port_of_the_environment_and_readme_says_so() -> None:
+    """The health check cannot see a `-p HTTP_PORT=...` given after the image name: README says to set
+    the port by environment, and the check's fallback is config.yml's default."""
+    healthcheck = dict(dockerfile_instructions())["HEALTHCHECK"]
+    assert f"os.environ.get('HTTP_PORT', '{config_default('HTTP_PORT')}')" in healthcheck
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "**Set the port by environment** (`-e HTTP_PORT=9000`)" in readme
 
 
 def test_image_is_configured_only_through_config_parameters() -> None:

@@ -5,6 +5,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +15,16 @@ from pathlib import Path
 import pytest
 import requests
 
-from support import RunningProcess, configured_descriptors, process_env
+from support import (
+    ROOT,
+    RUN_PY,
+    RunningProcess,
+    configured_descriptors,
+    other_python,
+    process_env,
+    signal_handled,
+    wait_until_serving,
+)
 
 Start = Callable[..., tuple[RunningProcess, str]]
 RunToExit = Callable[..., subprocess.CompletedProcess]
@@ -34,6 +44,16 @@ def test_serves_greeting_heartbeat_and_status(start_process: Start) -> None:
     assert "Container hello-world started." in process.output
 
 
+def test_log_line_times_are_marked_utc(start_process: Start) -> None:
+    process, url = start_process(LOG_LEVEL="trace")
+    requests.get(f"{url}/hello_world/greeting", timeout=5)
+    assert process.stop() == 0
+    stamps = re.findall(r"^\[[^:\]]*:[A-Z]+:([^\]]+)\]", process.output, re.M)
+    assert len(stamps) > 5
+    for stamp in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp), stamp
+
+
 def test_metrics_swagger_ui_and_correlation_ids(start_process: Start) -> None:
     process, url = start_process(LOG_LEVEL="trace")
     for _ in range(3):
@@ -49,12 +69,128 @@ def test_metrics_swagger_ui_and_correlation_ids(start_process: Start) -> None:
     assert "Prometheus" not in process.output  # no push-gateway warning when none is configured
 
 
-@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
+
+
+@pytest.mark.parametrize("signal_number", STOP_SIGNALS, ids=lambda s: s.name)
 def test_a_signal_closes_the_container_and_exits_0(start_process: Start, signal_number: int) -> None:
     process, _ = start_process()
     assert process.stop(timeout=5, signal_number=signal_number) == 0
+    assert f"{signal_number.name} received: closing" in process.output
     assert "Closed HTTP endpoint" in process.output
     assert "Container hello-world stopped" in process.output
+
+
+@pytest.mark.parametrize(
+    ("signal_number", "closed"),
+    [(signal.SIGTERM, "stdout"), (signal.SIGINT, "both"), (signal.SIGHUP, "stdout")],
+    ids=["SIGTERM", "SIGINT-stdout-and-stderr", "SIGHUP"],
+)
+def test_a_signal_stops_it_after_the_reader_of_its_output_went_away(
+    tmp_path: Path, port: int, signal_number: int, closed: str
+) -> None:
+    """`run.py | head -1`: the reader takes one line and closes its end; log lines written after that
+    must neither fail a request nor keep a signal from closing the service and exiting 0."""
+    env = process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), LOG_LEVEL="debug")
+    stderr = subprocess.PIPE if closed == "both" else subprocess.DEVNULL
+    with subprocess.Popen(
+        [sys.executable, str(RUN_PY)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=stderr
+    ) as popen:
+        try:
+            popen.stdout.readline()
+            url = f"http://127.0.0.1:{port}"
+            wait_until_serving(f"{url}/heartbeat")
+            popen.stdout.close()
+            if popen.stderr:
+                popen.stderr.close()
+            for _ in range(3):  # each logs its access line to the closed pipe
+                assert requests.get(f"{url}/hello_world/greeting", timeout=5).status_code == 200
+            popen.send_signal(signal_number)
+            assert popen.wait(timeout=5) == 0
+        finally:
+            popen.kill()
+
+
+def test_a_signal_while_it_imports_stops_it_before_it_opens(tmp_path: Path, port: int) -> None:
+    """SIGTERM as soon as the process has a handler for it, long before it serves: exit 0, nothing opened."""
+    process = RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path)
+    deadline = time.monotonic() + 10
+    while not signal_handled(process.popen.pid, signal.SIGTERM):
+        assert process.popen.poll() is None and time.monotonic() < deadline
+        time.sleep(0.001)  # poll interval
+    assert process.stop(timeout=5) == 0
+    assert "SIGTERM received: closing" in process.output
+    assert "started" not in process.output
+
+
+def test_a_signal_as_soon_as_the_port_accepts_closes_what_was_opened(tmp_path: Path, port: int) -> None:
+    process = RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path)
+    deadline = time.monotonic() + 10
+    while True:
+        assert process.popen.poll() is None and time.monotonic() < deadline
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except ConnectionRefusedError:
+            time.sleep(0.001)  # poll interval
+    assert process.stop(timeout=5) == 0
+    assert "Closed HTTP endpoint" in process.output
+    assert "Container hello-world stopped" in process.output
+
+
+def test_sighup_keeps_being_ignored_under_nohup(tmp_path: Path, port: int) -> None:
+    """`nohup python run.py &`: closing the terminal (SIGHUP) must not stop the service; SIGTERM still does."""
+    env = process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
+    output = tmp_path / "output.txt"
+    with (
+        output.open("w") as out,
+        subprocess.Popen(
+            ["nohup", sys.executable, str(RUN_PY)], cwd=tmp_path, env=env, stdout=out, stderr=out
+        ) as popen,
+    ):
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}/heartbeat")
+            popen.send_signal(signal.SIGHUP)
+            popen.send_signal(signal.SIGTERM)
+            assert popen.wait(timeout=5) == 0
+        finally:
+            popen.kill()
+    assert "SIGTERM received: closing" in output.read_text()
+    assert "SIGHUP received" not in output.read_text()
+
+
+SLOW_CLOSE = """
+import threading
+from pip_services3_commons.run import IOpenable
+
+
+class SlowClose(IOpenable):
+    def is_open(self):
+        return True
+
+    def open(self, correlation_id):
+        pass
+
+    def close(self, correlation_id):
+        print("slow close started", flush=True)
+        threading.Event().wait(60)  # a component that takes a minute to close
+"""
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_second_signal_during_a_slow_close_ends_it_at_once(
+    start_process: Start, tmp_path: Path, signal_number: int
+) -> None:
+    (tmp_path / "slow_close.py").write_text(SLOW_CLOSE)
+    config = (ROOT / "config.yml").read_text() + '\n- type: "SlowClose,slow_close"\n'
+    (tmp_path / "slow.yml").write_text(config)
+    process, _ = start_process("-c", "slow.yml", PYTHONPATH=str(tmp_path))
+    process.popen.send_signal(signal_number)
+    deadline = time.monotonic() + 10
+    while "slow close started" not in process.output:
+        assert process.popen.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)  # poll interval
+    assert process.stop(timeout=2, signal_number=signal_number) == -signal_number
 
 
 def test_no_request_sent_before_sigterm_fails(start_process: Start) -> None:
@@ -112,10 +248,72 @@ def test_c_overrides_the_config_file(start_process: Start, tmp_path: Path) -> No
     assert requests.get(f"{url}/status", timeout=5).json()["description"] == "Custom"
 
 
-def test_help_prints_usage(run_to_exit: RunToExit) -> None:
+@pytest.mark.parametrize("value", ["yes", "Dr: Who #1", "line one\nline \"two\" 'ünï✓' {{DEFAULT_NAME}} [x] &a *b"])
+def test_a_hostile_environment_value_arrives_as_that_exact_string(start_process: Start, value: str) -> None:
+    _, url = start_process(DEFAULT_NAME=value)
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == f"Hello, {value}!"
+
+
+def test_a_p_value_is_taken_literally(start_process: Start) -> None:
+    _, url = start_process("-p", "DEFAULT_NAME=a=b; c: #d")
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, a=b; c: #d!"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("LOG_LEVEL", "verbose"),
+        ("LOG_LEVEL", "garbage"),
+        ("LOG_LEVEL", "info\n- descriptor: pip-services:logger:console:default:1.0"),
+        ("ACCESS_LOG_LEVEL", "loud"),
+        ("HTTP_PORT", "http"),
+        ("HTTP_PORT", "70000"),
+        ("CORS_ORIGINS", "example.com"),
+        ("CORS_ORIGINS", "https://ok.example.com,https://bad.example.com/path"),
+    ],
+)
+def test_a_bad_parameter_value_exits_1_with_one_line_naming_it(
+    run_to_exit: RunToExit, port: int, name: str, value: str
+) -> None:
+    result = run_to_exit(**{"HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port), name: value})
+    assert_one_line_failure(result, f"{name}={value!r}")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--port", "18323"], ["--bogus"], ["-p"], ["-p", "FOO"], ["-p", "=x"], ["-c"], ["extra"], ["--conf", "x.yml"]],
+    ids=" ".join,
+)
+def test_a_command_line_mistake_prints_the_usage_and_exits_2(run_to_exit: RunToExit, port: int, args: list) -> None:
+    result = run_to_exit(*args, HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage: run.py")
+    assert result.stderr.strip().splitlines()[-1].startswith("run.py: error: ")
+
+
+def help_parameters(text: str) -> list[tuple[str, str, str]]:
+    """(name, default, description) of each parameter `--help` lists."""
+    section = text.split("parameters (")[1].split("\n", 1)[1]
+    entries = re.findall(r"^  (\w+) +default (.*)\n((?:    .*\n?)+)", section, re.M)
+    return [(name, default, " ".join(description.split())) for name, default, description in entries]
+
+
+def readme_parameters() -> list[tuple[str, str, str]]:
+    """(name, default, description) of each row of README's configuration table, without Markdown."""
+    section = (ROOT / "README.md").read_text().split("\n## Configuration\n")[1].split("\n## ")[0]
+    rows = re.findall(r"^\| `(\w+)` \| (.*?) \| (.*) \|$", section, re.M)
+    return [(name, default.strip("`"), description.replace("`", "")) for name, default, description in rows]
+
+
+def test_help_lists_the_options_and_every_parameter_as_readme_does(run_to_exit: RunToExit) -> None:
     result = run_to_exit("--help")
     assert result.returncode == 0
-    assert "-c <config file>" in result.stdout
+    for option in ("-c FILE, --config FILE", "-p KEY=VALUE, --param KEY=VALUE", "-h, --help"):
+        assert option in result.stdout
+    listed = help_parameters(result.stdout)
+    assert {name for name, _, _ in listed} >= {"HTTP_HOST", "HTTP_PORT", "LOG_LEVEL", "DEFAULT_NAME"}
+    assert listed == readme_parameters()
 
 
 def assert_one_line_failure(result: subprocess.CompletedProcess, *expected: str) -> None:
@@ -157,16 +355,11 @@ def test_port_in_use_exits_1_within_2_s_naming_host_and_port(run_to_exit: RunToE
     assert "started" not in result.stdout
 
 
-@pytest.mark.parametrize(("host", "port", "expected"), [
-    ("127.0.0.1", "http", "127.0.0.1:http"),
-    ("127.0.0.1", "70000", "127.0.0.1:70000"),
-    ("no-such-host.invalid", "8080", "no-such-host.invalid:8080"),
-])  # fmt: skip
-def test_bad_address_exits_1_within_2_s(run_to_exit: RunToExit, host: str, port: str, expected: str) -> None:
+def test_unknown_host_exits_1_within_2_s(run_to_exit: RunToExit) -> None:
     started = time.monotonic()
-    result = run_to_exit(HTTP_HOST=host, HTTP_PORT=port)
+    result = run_to_exit(HTTP_HOST="no-such-host.invalid", HTTP_PORT="8080")
     assert time.monotonic() - started < 2
-    assert_one_line_failure(result, expected)
+    assert_one_line_failure(result, "no-such-host.invalid:8080")
     assert "started" not in result.stdout
 
 
@@ -196,25 +389,70 @@ def test_heartbeat_and_status_report_utc_whatever_the_tz(start_process: Start) -
     assert abs((current - now).total_seconds()) < 60
 
 
-def other_python(version: str) -> str | None:
-    """A real interpreter of another version: pyenv's (these machines have 3.9-3.13) or one on PATH.
-
-    pyenv's shims are on PATH even for versions not activated, so each candidate is asked for its version.
-    """
-    candidates = [str(p) for p in sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python"))]
-    candidates.append(shutil.which(f"python{version}") or "")
-    for candidate in filter(None, candidates):
-        probe = subprocess.run(
-            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
-        )
-        if probe.returncode == 0 and probe.stdout.strip() == version:
-            return candidate
-    return None
-
-
-@pytest.mark.parametrize("version", ["3.13", "3.10"])
-def test_unsupported_python_is_refused_with_one_line(run_to_exit: RunToExit, version: str) -> None:
+@pytest.mark.parametrize("version", ["3.13", "3.10", "3.9"])
+def test_unsupported_python_is_refused_with_one_line_saying_what_works(run_to_exit: RunToExit, version: str) -> None:
     python = other_python(version)
     if python is None:
         pytest.skip(f"no Python {version} on this machine")
-    assert_one_line_failure(run_to_exit(python=python), f"Python {version} is not supported", "3.11-3.12")
+    result = run_to_exit(python=python)
+    assert_one_line_failure(result, f"Python {version} is", "3.11 or 3.12", "python3.12 -m venv .venv")
+    assert ("cgi" in result.stderr) == (version == "3.13")
+
+
+def test_missing_dependencies_are_named_with_the_command_that_installs_them(run_to_exit: RunToExit) -> None:
+    """The tutorial's own `python run.py`, with a supported Python that has none of the requirements."""
+    python = next(filter(None, map(other_python, ["3.12", "3.11"])), None)
+    if python is None or subprocess.run([python, "-c", "import pip_services3_container"]).returncode == 0:
+        pytest.skip("no Python 3.11 or 3.12 without the requirements on this machine")
+    result = run_to_exit(python=python)
+    assert_one_line_failure(result, "No module named", "pip install -r requirements.txt")
+
+
+def readme_command(marker: str) -> str:
+    """The command of README's code block that follows the line containing `marker`."""
+    text = (ROOT / "README.md").read_text()
+    return text.split(marker, 1)[1].split("```sh\n", 1)[1].split("\n", 1)[0]
+
+
+@pytest.mark.parametrize("version", ["3.13", "3.10"])
+@pytest.mark.parametrize("marker", ["Install and run the service", "<!-- test-command -->"])
+def test_readme_commands_refuse_an_unsupported_python_before_installing(
+    tmp_path: Path, version: str, marker: str
+) -> None:
+    python = other_python(version)
+    if python is None:
+        pytest.skip(f"no Python {version} on this machine")
+    for name in ("process", "requirements.txt", "requirements-dev.txt", "run.py"):  # a checkout, run.py's part
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, tmp_path / name)
+    (tmp_path / "bin").mkdir()
+    (tmp_path / "bin" / "python3").symlink_to(python)
+    env = process_env(PATH=f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    started = time.monotonic()
+    result = subprocess.run(
+        ["bash", "-c", readme_command(marker)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert time.monotonic() - started < 5
+    assert result.returncode != 0
+    assert (result.stdout + result.stderr).strip().splitlines() == [result.stderr.strip()]
+    assert "3.11 or 3.12" in result.stderr
+    assert not (tmp_path / ".venv").exists()
+
+
+def test_the_test_suite_refuses_an_unsupported_python_with_one_line(tmp_path: Path) -> None:
+    """pytest itself on Python 3.13 (pure Python, borrowed from this venv) loads conftest.py, which refuses."""
+    python = other_python("3.13")
+    if python is None:
+        pytest.skip("no Python 3.13 on this machine")
+    borrowed = tmp_path / "site"
+    borrowed.mkdir()
+    for name in ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "pygments", "py.py"):
+        (borrowed / name).symlink_to(Path(pytest.__file__).parent.parent / name)
+    result = subprocess.run(
+        [python, "-m", "pytest", "-p", "no:cacheprovider", "test"],
+        cwd=ROOT,
+        env=process_env(PYTHONPATH=str(borrowed)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert_one_line_failure(result, "Python 3.13 is", "3.11 or 3.12", "pip install -r requirements-dev.txt")

@@ -1,0 +1,83 @@
+"""The command line of run.py, parsed strictly: a mistake gets the usage and exit status 2 (argparse).
+
+pip_services3_container 3.2.5's ProcessContainer ignored what it did not know (`--port 8000`, `-p FOO`,
+`-c` without a file all started the service with the defaults) and its help named no parameter.
+"""
+
+import argparse
+import os
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from process.Parameters import PARAMETERS, check_parameters
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What the command line and the environment ask of the process."""
+
+    config_path: str | None  # None: the process's own config.yml
+    parameters: dict[str, str]
+
+
+def key_value(text: str) -> tuple[str, str]:
+    """`KEY=VALUE` split at the first `=`; the value is kept literally (`;`, `=`, spaces and all)."""
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip() or key != key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def parameters_help() -> str:
+    """The parameters with their defaults: the same table as README's configuration section."""
+    lines = ["parameters (-p KEY=VALUE or environment variables; the environment wins):"]
+    for parameter in PARAMETERS:
+        default = parameter.default or "(none)"
+        description = parameter.description.replace("`", "")
+        lines.append(f"  {parameter.name:<18}default {default}")
+        lines += textwrap.wrap(description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4)
+    return "\n".join(lines)
+
+
+def parse_command_line(args: Sequence[str] | None = None) -> Invocation:
+    """Parses `args` (sys.argv's by default) and merges the environment into the parameters, the
+    environment winning as in ProcessContainer. `--help` and a mistake end here through SystemExit (0 and
+    2); a parameter with a wrong value raises ValueError naming it."""
+    options = parser().parse_args(args)
+    parameters = {**dict(options.params), **os.environ}
+    check_parameters(parameters)
+    return Invocation(options.config, parameters)
+
+
+def parser() -> argparse.ArgumentParser:
+    result = argparse.ArgumentParser(
+        prog="run.py",
+        description=textwrap.fill(
+            "Runs the hello-world microservice until SIGTERM, SIGINT (Ctrl-C) or SIGHUP, then closes it and exits 0; "
+            "a second SIGTERM or Ctrl-C during the close ends it at once. A startup failure prints one line and "
+            "exits 1.",
+            width=100,
+        ),
+        epilog=parameters_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,
+    )
+    result.add_argument(
+        "-c",
+        "--config",
+        metavar="FILE",
+        help="the container config (default: config.yml beside run.py)",
+    )
+    result.add_argument(
+        "-p",
+        "--param",
+        "--params",
+        dest="params",
+        metavar="KEY=VALUE",
+        type=key_value,
+        action="append",
+        default=[],
+        help="a config parameter, repeatable; the value is taken literally",
+    )
+    return result

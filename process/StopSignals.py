@@ -1,0 +1,56 @@
+"""The process's own handling of SIGTERM, SIGINT (Ctrl-C) and SIGHUP: one graceful stop, whenever they come.
+
+pip_services3_container 3.2.5's ProcessContainer installs its SIGINT/SIGTERM handler only after the
+container has opened (a signal during startup killed the process with status -15), ignores SIGHUP (the
+default action kills at once, without closing anything), and logs from the handler before it sets its
+exit event (a broken stdout then lost the signal). StopSignals is installed on run.py's first lines and
+its handler writes nothing.
+"""
+
+import os
+import signal
+from types import FrameType
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+class StopSignals:
+    """Records the first stop signal and wakes `wait`; a second SIGINT or SIGTERM ends the process at once.
+
+    The first signal only asks: the process finishes opening, then closes every component and exits 0.
+    An operator who will not wait for a slow close sends SIGINT or SIGTERM again (Ctrl-C twice): the
+    signal's default action then ends the process on the spot (status 128 + signal number in a shell,
+    130 or 143) with nothing closed. A repeated SIGHUP (a terminal going away) changes nothing.
+    """
+
+    def __init__(self) -> None:
+        self.received: signal.Signals | None = None
+        # A pipe rather than a threading.Event: a handler that takes a lock the main thread holds
+        # deadlocks, while writing one byte to a pipe cannot block on anything.
+        self._read_end, self._write_end = os.pipe()
+        os.set_blocking(self._write_end, False)
+
+    def install(self) -> None:
+        """Handles the stop signals, except SIGINT or SIGHUP that the parent made the process ignore
+        (`nohup`, a background job): closing the terminal must not stop a service started that way."""
+        for signal_number in STOP_SIGNALS:
+            if signal_number == signal.SIGTERM or signal.getsignal(signal_number) is not signal.SIG_IGN:
+                signal.signal(signal_number, self._handle)
+
+    def _handle(self, signal_number: int, _frame: FrameType | None) -> None:
+        if self.received is None:
+            self.received = signal.Signals(signal_number)
+            os.write(self._write_end, b"!")
+        elif signal_number != signal.SIGHUP:
+            signal.signal(signal_number, signal.SIG_DFL)
+            os.kill(os.getpid(), signal_number)
+
+    @property
+    def requested(self) -> bool:
+        return self.received is not None
+
+    def wait(self) -> signal.Signals:
+        """Blocks until a stop signal has come (returns at once if one already has) and names it."""
+        if self.received is None:
+            os.read(self._read_end, 1)  # interrupted by each signal, its handler run, then resumed (PEP 475)
+        return self.received
