@@ -10,7 +10,6 @@ from pip_services3_commons.errors import ConfigException
 from pip_services3_container import ProcessContainer
 from pip_services3_prometheus.build import DefaultPrometheusFactory
 from pip_services3_rpc.build import DefaultRpcFactory
-from pip_services3_swagger.build import DefaultSwaggerFactory
 
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from LibraryWorkarounds import UtcConsoleLogger, utc_console_logger_factory
@@ -39,7 +38,6 @@ class HelloWorldProcess(ProcessContainer):
         self._stop_signals = stop_signals
         self.add_factory(HelloWorldServiceFactory())
         self.add_factory(DefaultRpcFactory())
-        self.add_factory(DefaultSwaggerFactory())
         self.add_factory(DefaultPrometheusFactory())
         self.add_factory(utc_console_logger_factory())  # last, so it is asked first
 

@@ -10,6 +10,7 @@ from HelloWorldDirectClient import HelloWorldDirectClient
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldRestService import HelloWorldRestService
+from HelloWorldSwaggerService import HelloWorldSwaggerService
 
 
 class HelloWorldServiceFactory(Factory):
@@ -22,6 +23,7 @@ class HelloWorldServiceFactory(Factory):
     CommandableHttpServiceDescriptor = Descriptor("hello-world", "service", "commandable-http", "*", "1.0")
     CommandableHttpClientDescriptor = Descriptor("hello-world", "client", "commandable-http", "*", "1.0")
     DirectClientDescriptor = Descriptor("hello-world", "client", "direct", "*", "1.0")
+    SwaggerServiceDescriptor = Descriptor("hello-world", "swagger-service", "default", "*", "1.0")
 
     def __init__(self) -> None:
         super().__init__()
@@ -32,3 +34,4 @@ class HelloWorldServiceFactory(Factory):
         self.register_as_type(self.CommandableHttpServiceDescriptor, HelloWorldCommandableHttpService)
         self.register_as_type(self.CommandableHttpClientDescriptor, HelloWorldCommandableHttpClient)
         self.register_as_type(self.DirectClientDescriptor, HelloWorldDirectClient)
+        self.register_as_type(self.SwaggerServiceDescriptor, HelloWorldSwaggerService)

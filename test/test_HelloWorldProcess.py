@@ -32,7 +32,7 @@ def process(port: int) -> Iterator[HelloWorldProcess]:
 def test_config_is_valid_yaml_listing_the_components() -> None:
     kinds = {(d.get_group(), d.get_type()) for d in configured_descriptors()}
     assert kinds == {
-        ("pip-services", "swagger-service"),
+        ("hello-world", "swagger-service"),
         ("pip-services", "metrics-service"),
         ("pip-services", "context-info"),
         ("pip-services", "logger"),

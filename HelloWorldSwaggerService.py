@@ -1,0 +1,77 @@
+"""Swagger UI at /swagger, listing the OpenAPI documents the services register.
+
+It serves the UI that pip_services3_swagger ships, as its SwaggerService does, without that service's faults
+(pip_services3_swagger 3.0.2): `/swagger/.` and `/swagger/..` answered 500 with a traceback, every file (a 4.7 MB
+source map among them) was read from disk on the handler thread per request, and the redirect from /swagger
+built an absolute URL from the client's Host / X-Forwarded-Host headers.
+"""
+
+import json
+import mimetypes
+from functools import cache
+from pathlib import Path
+
+import bottle
+import pip_services3_swagger
+from pip_services3_commons.errors import NotFoundException
+from pip_services3_rpc.services import ISwaggerService, RestService
+
+from LibraryWorkarounds import error_body
+
+# The files of the UI as the library ships them.
+UI_FOLDER = Path(pip_services3_swagger.__file__).parent / "swagger-ui"
+
+
+class HelloWorldSwaggerService(RestService, ISwaggerService):
+    """`hello-world:swagger-service:default:default:1.0`: GET /swagger (the UI) and its static files.
+
+    Services find it by `*:swagger-service:*:*:1.0` and register their documents with `register_open_api_spec`.
+    Each UI file is read once, on its first request, and then served from memory; a name that is not one of
+    the UI's files is a 404 ErrorDescription.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._base_route = "swagger"
+        self._documents: dict[str, str] = {}
+        self._files = frozenset(path.name for path in UI_FOLDER.iterdir() if path.is_file())
+
+    def register_open_api_spec(self, base_route: str, swagger_route: str | None = None) -> None:
+        """Lists a service's document, e.g. ("hello_world", "/swagger") -> "/hello_world/swagger"."""
+        route = "/" + "/".join(part.strip("/") for part in (base_route, swagger_route or "") if part.strip("/"))
+        self._documents[base_route.strip("/") or "default"] = route
+
+    def register(self) -> None:
+        base_route, self._base_route = self._base_route, None
+        self.register_route("get", "/" + base_route, None, lambda: self._redirect(base_route + "/index.html"))
+        self._base_route = base_route
+        self.register_route("get", "/", None, lambda: self._redirect("index.html"))
+        self.register_route("get", "/index.html", None, self._index)
+        self.register_route("get", "/<file_name>", None, self._file)
+
+    @staticmethod
+    def _redirect(location: str) -> None:
+        """A redirect relative to the request's own URL: nothing the client sends ends up in Location."""
+        bottle.response.status = 301
+        bottle.response.set_header("Location", location)
+
+    def _index(self) -> str:
+        urls = [{"name": name, "url": url} for name, url in self._documents.items()]
+        bottle.response.content_type = "text/html; charset=utf-8"
+        return _read("index.html").decode().replace("[/*urls*/]", json.dumps(urls))
+
+    def _file(self, file_name: str) -> bytes | str:
+        if file_name not in self._files:
+            bottle.response.status, body = error_body(
+                NotFoundException(self._get_correlation_id(), "NOT_FOUND", "No such file")
+            )
+            bottle.response.content_type = "application/json"
+            return body
+        bottle.response.content_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        return _read(file_name)
+
+
+@cache
+def _read(file_name: str) -> bytes:
+    """A UI file's content, read from disk once (the UI's files are a fixed set: the cache is bounded)."""
+    return (UI_FOLDER / file_name).read_bytes()
