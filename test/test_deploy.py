@@ -81,10 +81,11 @@ def test_dependencies_are_installed_before_the_code_is_copied() -> None:
 
 
 def test_image_gets_every_file_the_service_reads() -> None:
-    """The top-level modules, config.yml and the OpenAPI document the service serves."""
+    """The top-level modules, the packages beside them, config.yml and the OpenAPI document the service serves."""
     patterns = [a.split()[:-1] for i, a in dockerfile_instructions() if i == "COPY" and "--from" not in a]
     copied = [p for group in patterns for p in group]
-    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml"), *ROOT.glob("process/*.py")]:
+    packages = [init.parent.name for init in ROOT.glob("*/__init__.py")]
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml"), *(p for pkg in packages for p in ROOT.glob(f"{pkg}/*.py"))]:
         name = str(path.relative_to(ROOT))
         assert any(fnmatch.fnmatch(name, pattern) for pattern in copied), name
 
