@@ -2,9 +2,8 @@
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_rpc.clients import CommandableHttpClient
-from pip_services3_rpc.services import InstrumentTiming
 
-from LibraryWorkarounds import client_timeouts, instrument, use_own_counters
+from LibraryWorkarounds import InstrumentedCall, client_timeouts, instrument, repair_instrumentation
 
 
 class HelloWorldCommandableHttpClient(CommandableHttpClient):
@@ -22,14 +21,14 @@ class HelloWorldCommandableHttpClient(CommandableHttpClient):
     def __init__(self) -> None:
         super().__init__("v1/hello_world")
         self._timeout = client_timeouts(ConfigParams())
-        use_own_counters(self._counters)
+        repair_instrumentation(self)
 
     def configure(self, config: ConfigParams) -> None:
         """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
         super().configure(config)
         self._timeout = client_timeouts(config)
 
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 

@@ -12,9 +12,16 @@ from pip_services3_commons.convert import TypeCode
 from pip_services3_commons.errors import ApplicationException, ConfigException
 from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_commons.validate import ObjectSchema
-from pip_services3_rpc.services import CommandableHttpService, InstrumentTiming
+from pip_services3_rpc.services import CommandableHttpService
 
-from LibraryWorkarounds import command_parameters, error_body, instrument, read_json_object, use_own_counters
+from LibraryWorkarounds import (
+    InstrumentedCall,
+    command_parameters,
+    error_body,
+    instrument,
+    read_json_object,
+    repair_instrumentation,
+)
 
 # Any controller of the hello-world group that publishes its commands (ICommandable).
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
@@ -50,7 +57,7 @@ class HelloWorldCommandableHttpService(CommandableHttpService):
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
         self._controller: ICommandable | None = None
-        use_own_counters(self._counters)
+        repair_instrumentation(self)
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -92,7 +99,7 @@ class HelloWorldCommandableHttpService(CommandableHttpService):
 
         return handle
 
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
         return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
 

@@ -2,10 +2,9 @@
 
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.clients import DirectClient
-from pip_services3_rpc.services import InstrumentTiming
 
 from IHelloWorldController import IHelloWorldController
-from LibraryWorkarounds import instrument, use_own_counters
+from LibraryWorkarounds import InstrumentedCall, instrument, repair_instrumentation
 
 # Any controller of the hello-world group, found among the container's components.
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
@@ -23,9 +22,9 @@ class HelloWorldDirectClient(DirectClient):
         super().__init__()
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
         self._controller: IHelloWorldController | None = None
-        use_own_counters(self._counters)
+        repair_instrumentation(self)
 
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with rejections logged at INFO, not ERROR (see instrument)."""
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 

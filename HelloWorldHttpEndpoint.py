@@ -21,10 +21,9 @@ from pip_services3_commons.errors import (
     ConfigException,
     ErrorDescriptionFactory,
 )
-from pip_services3_commons.refer import Descriptor, IReferenceable, IReferences
+from pip_services3_commons.refer import IReferenceable, IReferences
 from pip_services3_commons.run import IOpenable
 from pip_services3_commons.validate import Schema
-from pip_services3_components.log import CompositeLogger, ILogger, LogLevel
 from pip_services3_rpc.connect import HttpConnectionResolver
 from pip_services3_rpc.services import IRegisterable
 
@@ -33,8 +32,8 @@ from http_endpoint.errors import JSON, bottle_error, error_answer
 from http_endpoint.granian_server import GranianServer, TlsFiles
 from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
+from LibraryWorkarounds import LevelCheckingCompositeLogger
 
-LOGGER_LOCATOR = Descriptor("*", "logger", "*", "*", "1.0")
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # While closing: no request for this long, with none running, means none is waiting in a connection's buffer.
 QUIET_SECONDS = 0.05
@@ -69,8 +68,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def __init__(self) -> None:
         self._connection_resolver = HttpConnectionResolver()
-        self._logger = CompositeLogger()
-        self._loggers: list[ILogger] = []
+        self._logger = LevelCheckingCompositeLogger()
         self._registrations: list[IRegisterable] = []
         self._config = DEFAULTS
         self._options = EndpointOptions.from_config(DEFAULTS)
@@ -85,7 +83,6 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def set_references(self, references: IReferences) -> None:
         self._logger.set_references(references)
-        self._loggers = references.get_optional(LOGGER_LOCATOR)
         self._connection_resolver.set_references(references)
 
     def is_open(self) -> bool:
@@ -106,8 +103,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._app.default_error_handler = bottle_error
         for registration in self._registrations:
             registration.register()
-        loggers_level = max((logger.get_level() for logger in self._loggers), default=LogLevel.Nothing)
-        access_log = AccessLog(self._logger, self._options.access_log_level, loggers_level)
+        access_log = AccessLog(self._logger, self._options.access_log_level)
         self._pipeline = RequestPipeline(self._app, self._options, self._logger, access_log)
         server = GranianServer(self._pipeline, host, port, tls, self._options.header_timeout_ms,
                                self._options.max_connections)  # fmt: skip

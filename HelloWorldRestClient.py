@@ -2,9 +2,8 @@
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_rpc.clients import RestClient
-from pip_services3_rpc.services import InstrumentTiming
 
-from LibraryWorkarounds import client_timeouts, instrument, use_own_counters
+from LibraryWorkarounds import InstrumentedCall, client_timeouts, instrument, repair_instrumentation
 
 
 class HelloWorldRestClient(RestClient):
@@ -23,14 +22,14 @@ class HelloWorldRestClient(RestClient):
         super().__init__()
         self._base_route = "hello_world"
         self._timeout = client_timeouts(ConfigParams())
-        use_own_counters(self._counters)
+        repair_instrumentation(self)
 
     def configure(self, config: ConfigParams) -> None:
         """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
         super().configure(config)
         self._timeout = client_timeouts(config)
 
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 

@@ -6,10 +6,10 @@ from pathlib import Path
 import bottle
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor, IReferences
-from pip_services3_rpc.services import InstrumentTiming, RestService
+from pip_services3_rpc.services import RestService
 
 from IHelloWorldController import IHelloWorldController
-from LibraryWorkarounds import error_body, instrument, use_own_counters
+from LibraryWorkarounds import InstrumentedCall, error_body, instrument, repair_instrumentation
 
 # Any controller of the hello-world group satisfies this service (a mock, a remote one...).
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
@@ -37,7 +37,7 @@ class HelloWorldRestService(RestService):
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
         self._controller: IHelloWorldController | None = None
-        use_own_counters(self._counters)
+        repair_instrumentation(self)
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -47,7 +47,7 @@ class HelloWorldRestService(RestService):
         self.register_route("GET", "/greeting", None, self._greeting)
         self._register_open_api_spec_from_file(str(OPENAPI_PATH))
 
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentTiming:
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
         return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
 

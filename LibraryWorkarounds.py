@@ -7,6 +7,7 @@ fixes one, its test fails, and the workaround can be dropped knowingly.
 
 import json
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,13 +15,28 @@ import bottle
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ApplicationException, BadRequestException, ErrorDescriptionFactory
+from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_commons.run import Parameters
 from pip_services3_components.build import Factory
-from pip_services3_components.count import CompositeCounters, CounterTiming, ICounters
-from pip_services3_components.log import ConsoleLogger, DefaultLoggerFactory, ILogger, LogLevel, LogLevelConverter
-from pip_services3_components.trace import ITracer, TraceTiming
-from pip_services3_rpc.services import InstrumentTiming
+from pip_services3_components.count import (
+    CachedCounters,
+    CompositeCounters,
+    Counter,
+    CounterType,
+    ICounters,
+    ICounterTimingCallback,
+)
+from pip_services3_components.log import (
+    CompositeLogger,
+    ConsoleLogger,
+    DefaultLoggerFactory,
+    ILogger,
+    LogLevel,
+    LogLevelConverter,
+)
+from pip_services3_components.trace import CompositeTracer, ITracer
 
+LOGGER_LOCATOR = Descriptor("*", "logger", "*", "*", "1.0")
 # RestClient's timeouts, in milliseconds, when the configuration gives none.
 DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 DEFAULT_TIMEOUT_MS = 10_000
@@ -63,7 +79,7 @@ def error_body(error: Exception) -> tuple[int, str]:
 
 def instrument(
     correlation_id: str | None, name: str, verb: str, logger: ILogger, counters: ICounters, tracer: ITracer
-) -> InstrumentTiming:
+) -> "InstrumentedCall":
     """Starts timing a call as RestService / RestClient / DirectClient `_instrument` do, for a timing whose
     `end_failure` tells a rejected request from a fault.
 
@@ -77,49 +93,61 @@ def instrument(
       3.1.2 does not label (it knows `exec_errors` for services): here the error counter follows `verb`.
     A component overrides `_instrument` to return this.
     """
-    logger.trace(correlation_id, "Executing %s method" if verb == "exec" else "Calling %s method", name)
-    counters.increment_one(f"{name}.{verb}_count")
-    return _RejectionAwareTiming(
-        correlation_id,
-        name,
-        verb,
-        logger,
-        counters,
-        counters.begin_timing(f"{name}.{verb}_time"),
-        tracer.begin_trace(correlation_id, name, None),
-    )
+    return InstrumentedCall(correlation_id, name, verb, logger, counters, tracer)
 
 
-class _RejectionAwareTiming(InstrumentTiming):
-    """An InstrumentTiming that logs failures itself (see `instrument`); the library's part only counts them."""
+class InstrumentedCall:
+    """One instrumented call: the counts, time, trace and log lines of pip_services3_rpc's InstrumentTiming (see
+    `instrument` for the two defects it fixes), recorded with less work per call, since every request pays it:
+    no trace line is formatted unless a logger writes trace (see LevelCheckingCompositeLogger), and the time is
+    handed to the counters and tracers directly instead of through a CounterTiming and a TraceTiming object each.
+    """
+
+    __slots__ = ("_correlation_id", "_counter", "_counters", "_logger", "_name", "_started", "_tracer")
 
     def __init__(
-        self,
-        correlation_id: str | None,
-        name: str,
-        verb: str,
-        logger: ILogger,
-        counters: ICounters,
-        counter_timing: CounterTiming,
-        trace_timing: TraceTiming,
+        self, correlation_id: str | None, name: str, verb: str, logger: ILogger, counters: ICounters, tracer: ITracer
     ) -> None:
-        super().__init__(correlation_id, name, verb, None, counters, counter_timing, trace_timing)
-        self._correlation_id, self._name, self._logger = correlation_id, name, logger
+        self._correlation_id, self._name, self._counter = correlation_id, name, f"{name}.{verb}"
+        self._logger, self._counters, self._tracer = logger, counters, tracer
+        if _writes(logger, LogLevel.Trace):
+            logger.trace(correlation_id, "Executing %s method" if verb == "exec" else "Calling %s method", name)
+        counters.increment_one(self._counter + "_count")
+        self._started = time.perf_counter()
 
-    def end_failure(self, err: Exception) -> None:
-        if self._logger is not None and err is not None:
-            if isinstance(err, ApplicationException) and 400 <= (err.status or 0) < 500:
-                self._logger.info(
-                    self._correlation_id, "Rejected %s: %s %s", self._name, _escaped(err.code), _escaped(err.message)
-                )
-            else:
-                self._logger.error(self._correlation_id, err, "Failed to call %s method", self._name)
-        self._logger = None  # as the library's timing: a second end is not logged again
-        super().end_failure(err)
+    def _end(self) -> float:
+        """Records the call's time; returns it in milliseconds."""
+        elapsed = (time.perf_counter() - self._started) * 1000
+        self._counters.end_timing(self._counter + "_time", elapsed)
+        return elapsed
+
+    def end_timing(self, error: Exception | None = None) -> None:
+        """InstrumentTiming's own entry point, which the library's clients call."""
+        if error is None:
+            self.end_success()
+        else:
+            self.end_failure(error)
 
     def end_success(self) -> None:
-        self._logger = None
-        super().end_success()
+        self._tracer.trace(self._correlation_id, self._name, None, self._end())
+
+    def end_failure(self, error: Exception) -> None:
+        elapsed = self._end()
+        if isinstance(error, ApplicationException) and 400 <= (error.status or 0) < 500:
+            self._logger.info(
+                self._correlation_id, "Rejected %s: %s %s", self._name, _escaped(error.code), _escaped(error.message)
+            )
+        else:
+            self._logger.error(self._correlation_id, error, "Failed to call %s method", self._name)
+        self._counters.increment_one(self._counter + "_errors")
+        self._tracer.failure(self._correlation_id, self._name, None, error, elapsed)
+
+
+def _writes(logger: ILogger, level: LogLevel) -> bool:
+    """Whether a message of `level` would be written: a LevelCheckingCompositeLogger knows; any other logger is
+    asked to format it and decide itself."""
+    writes = getattr(logger, "writes", None)
+    return writes is None or writes(level)
 
 
 def _escaped(text: str | None) -> str:
@@ -194,3 +222,115 @@ def utc_console_logger_factory() -> Factory:
     factory = Factory()
     factory.register_as_type(DefaultLoggerFactory.ConsoleLoggerDescriptor, UtcConsoleLogger)
     return factory
+
+
+class LevelCheckingCompositeLogger(CompositeLogger):
+    """A CompositeLogger that formats a message only when one of its loggers will write its level.
+
+    pip_services3_components 3.5.9 Logger formats every message (`message % args`) and hands it to each logger,
+    which only then compares the level: the trace line RestService writes per call ("Executing ... method") and
+    the endpoint's access log cost a formatted string per request that nobody writes. A component replaces its
+    `self._logger` with this one in its constructor.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._destinations: list[ILogger] = []
+
+    def set_references(self, references: IReferences) -> None:
+        super().set_references(references)
+        self._destinations = [
+            logger for logger in references.get_optional(LOGGER_LOCATOR) if isinstance(logger, ILogger)
+        ]
+
+    def writes(self, level: LogLevel) -> bool:
+        """Whether any referenced logger writes messages of `level` (their levels are read each time: they
+        may change)."""
+        return any(level <= logger.get_level() for logger in self._destinations)
+
+    def _format_and_write(
+        self,
+        level: LogLevel,
+        correlation_id: str | None,
+        error: Exception | None,
+        message: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        if self.writes(level):
+            super()._format_and_write(level, correlation_id, error, message, *args, **kwargs)
+
+
+def use_own_tracers(tracer: CompositeTracer) -> None:
+    """Gives a component's CompositeTracer a list of tracers of its own.
+
+    pip_services3_components 3.5.9 declares `CompositeTracer._TRACERS = []` at class level, the same defect as
+    CompositeCounters (see use_own_counters): with a tracer configured, every call would be traced once per
+    component that references it.
+    """
+    tracer._TRACERS = []
+
+
+def repair_instrumentation(component: Any) -> None:
+    """Applies the fixes above to a RestService, RestClient or DirectClient, in its constructor: lean counters
+    with a list of their own, a tracers list of its own, and a logger that formats only what some logger writes."""
+    component._counters = LeanCompositeCounters()
+    use_own_tracers(component._tracer)
+    component._logger = LevelCheckingCompositeLogger()
+
+
+class LeanCompositeCounters(CompositeCounters):
+    """A CompositeCounters whose per-call updates cost about half as much, with the same values.
+
+    pip_services3_components 3.5.9 CachedCounters takes its lock twice and reads the clock on every update, only
+    to learn whether its dump interval (minutes) has passed. Here the counters are updated directly (a
+    CachedCounters' public `get` still takes its lock, so clear() and reset stay safe) and each destination's
+    `_update` (mark as updated, dump when due) runs at most every UPDATE_SECONDS. Destinations that are not
+    CachedCounters are called as CompositeCounters calls them. Every count is exact at any moment; only dumps to
+    the log may come up to UPDATE_SECONDS late.
+    """
+
+    UPDATE_SECONDS = 0.5
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._counters = []  # see use_own_counters
+        self._next_update = 0.0
+
+    def increment_one(self, name: str) -> None:
+        self.increment(name, 1)
+
+    def increment(self, name: str, value: float) -> None:
+        for destination in self._counters:
+            if isinstance(destination, CachedCounters):
+                counter = destination.get(name, CounterType.Increment)
+                counter.count = (counter.count or 0) + value
+            else:
+                destination.increment(name, value)
+        self._mark_updated()
+
+    def end_timing(self, name: str, elapsed: float) -> None:
+        for destination in self._counters:
+            if isinstance(destination, CachedCounters):
+                _add_interval(destination.get(name, CounterType.Interval), elapsed)
+            elif isinstance(destination, ICounterTimingCallback):
+                destination.end_timing(name, elapsed)
+        self._mark_updated()
+
+    def _mark_updated(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_update:
+            self._next_update = now + self.UPDATE_SECONDS
+            for destination in self._counters:
+                if isinstance(destination, CachedCounters):
+                    destination._update()
+
+
+def _add_interval(counter: Counter, value: float) -> None:
+    """CachedCounters' statistics of an interval counter (its private __calculate_stats), for one more value."""
+    count = (counter.count or 0) + 1
+    counter.last = value
+    counter.max = value if counter.max is None else max(counter.max, value)
+    counter.min = value if counter.min is None else min(counter.min, value)
+    counter.average = value if counter.average is None else (counter.average * (count - 1) + value) / count
+    counter.count = count

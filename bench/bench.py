@@ -1,12 +1,14 @@
-"""Benchmark: our endpoint against the stock Pip.Services endpoint, same service, same client, same run.
+"""Benchmark: the service against a bare bottle route served the same way, and against the stock endpoint.
 
     python bench/bench.py [--seconds 10]
 
-Starts `python run.py` twice on free loopback ports: once with config.yml as it is (HelloWorldHttpEndpoint)
-and once with its endpoint descriptor switched to the stock one (the one-line change the README shows).
-Loads GET /hello_world/greeting?name=John with wrk when it is installed (else a Python load generator)
-at 10, 50 and 200 connections, and prints req/s, p50, p99 and errors, the ratio at 50 connections, the
-time from spawn to the first 200, and the RSS of our process over 100k requests.
+Starts, on free loopback ports: `python run.py` with config.yml as it is (HelloWorldHttpEndpoint); the bare
+bottle route of bench/bare_bottle.py on the same endpoint machinery (no Pip.Services service behind it); and
+`python run.py` with the endpoint descriptor switched to the stock one (the one-line change the README shows).
+Loads GET /hello_world/greeting?name=John with wrk (-t1) when it is installed (else a Python load generator) at
+10, 50 and 200 connections, and prints req/s, p50, p99 and errors, the ratios at 50 connections, the time from
+spawn to the first 200, and the RSS of the service after warm-up and over 200k requests. Figures swing 2-3x on
+a busy machine: it warns when the load average is high.
 """
 
 import argparse
@@ -45,18 +47,23 @@ def free_port() -> int:
 
 
 class Service:
-    """run.py on a free loopback port, with config.yml's endpoint descriptor replaced by `endpoint`."""
+    """run.py on a free loopback port with config.yml's endpoint descriptor replaced by `endpoint`; or, with
+    endpoint None, the bare bottle route."""
 
-    def __init__(self, endpoint: str, workdir: Path) -> None:
-        config = (ROOT / "config.yml").read_text()
-        assert OURS in config, "config.yml no longer names HelloWorldHttpEndpoint"
-        config_path = workdir / f"config-{endpoint.split(':')[0].strip(chr(34))}.yml"
-        config_path.write_text(config.replace(OURS, endpoint))
+    def __init__(self, endpoint: str | None, workdir: Path) -> None:
         self.port = free_port()
+        if endpoint is None:
+            command = [sys.executable, str(ROOT / "bench" / "bare_bottle.py"), str(self.port)]
+        else:
+            config = (ROOT / "config.yml").read_text()
+            assert OURS in config, "config.yml no longer names HelloWorldHttpEndpoint"
+            config_path = workdir / f"config-{endpoint.split(':')[0].strip(chr(34))}.yml"
+            config_path.write_text(config.replace(OURS, endpoint))
+            command = [sys.executable, str(ROOT / "run.py"), "-c", str(config_path)]
         env = {**os.environ, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(self.port), "LOG_LEVEL": "warn"}
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "run.py"), "-c", str(config_path)],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -93,7 +100,7 @@ class Service:
 
 def load_wrk(port: int, connections: int, seconds: int) -> Result:
     output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "2s",
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "2s",
          f"http://127.0.0.1:{port}{PATH}"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
@@ -150,17 +157,19 @@ def main() -> None:
     seconds = parser.parse_args().seconds
     load = load_wrk if shutil.which("wrk") else load_python
     client = "wrk" if load is load_wrk else "Python load generator"
-    print(f"client: {client}; {os.cpu_count()} CPUs; {seconds} s per load")
+    print(f"client: {client}; {os.cpu_count()} CPUs; {seconds} s per load; load average {os.getloadavg()[0]:.2f}")
+    if os.getloadavg()[0] > 0.5:
+        print("WARNING: the machine is busy; figures swing 2-3x under load: compare only within one run")
     print(f"importing run.py's modules alone takes {import_ms():.0f} ms")
     results: dict[str, dict[int, Result]] = {}
     with tempfile.TemporaryDirectory() as workdir:
-        for name, endpoint in (("ours", OURS), ("stock", STOCK)):
+        for name, endpoint in (("service", OURS), ("bare bottle", None), ("stock endpoint", STOCK)):
             service = Service(endpoint, Path(workdir))
             print(f"{name}: first 200 after {service.startup_ms:.0f} ms")
             try:
                 load(service.port, 10, 2)  # warm-up
                 results[name] = {c: load(service.port, c, seconds if c < 200 else 5) for c in (10, 50, 200)}
-                if name == "ours":
+                if name == "service":
                     memory_profile(service, load)
             finally:
                 service.stop()
@@ -169,8 +178,10 @@ def main() -> None:
         for connections, r in by_connections.items():
             row = (name, connections, f"{r.requests_per_second:,.0f}", f"{r.p50_ms:.2f}", f"{r.p99_ms:.2f}", r.errors)
             print("| " + " | ".join(map(str, row)) + " |")
-    ratio = results["ours"][50].requests_per_second / results["stock"][50].requests_per_second
-    print(f"\nthroughput at 50 connections: ours / stock = {ratio:.1f}x")
+    at_50 = {name: by_connections[50].requests_per_second for name, by_connections in results.items()}
+    print(f"\nthroughput at 50 connections: service / bare bottle = {at_50['service'] / at_50['bare bottle']:.2f}x, "
+          f"service / stock endpoint = {at_50['service'] / at_50['stock endpoint']:.1f}x")  # fmt: skip
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 def import_ms() -> float:
@@ -181,13 +192,13 @@ def import_ms() -> float:
 
 
 def memory_profile(service: Service, load: object) -> None:
-    """RSS after warm-up and after at least 100k more requests: flat means no growth per request."""
+    """RSS after warm-up and after at least 200k more requests: flat means no growth per request."""
     before = service.rss_mb()
     served = 0
-    while served < 100_000:
+    while served < 200_000:
         result = load(service.port, 50, 5)
         served += int(result.requests_per_second * 5)
-    print(f"ours: RSS {before:.1f} MB after warm-up, {service.rss_mb():.1f} MB after {served:,} more requests")
+    print(f"service: RSS {before:.1f} MB after warm-up, {service.rss_mb():.1f} MB after {served:,} more requests")
 
 
 if __name__ == "__main__":

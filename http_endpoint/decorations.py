@@ -2,10 +2,11 @@
 
 import re
 
-from pip_services3_components.log import ILogger, LogLevel
+from pip_services3_components.log import LogLevel
 
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers
+from LibraryWorkarounds import LevelCheckingCompositeLogger
 
 SECURITY_HEADERS: Headers = [
     ("X-Content-Type-Options", "nosniff"),
@@ -62,15 +63,13 @@ class AccessLog:
     info) a request costs one comparison here.
     """
 
-    def __init__(self, logger: ILogger, level: LogLevel, loggers_level: LogLevel) -> None:
+    def __init__(self, logger: LevelCheckingCompositeLogger, level: LogLevel) -> None:
         self._logger = logger
         self._level = level
-        self._enabled = level <= loggers_level
-        self._errors_enabled = LogLevel.Error <= loggers_level
 
     def log(self, correlation_id: str | None, method: str, path: str, status: int, milliseconds: float) -> None:
         level = LogLevel.Error if status >= 500 else self._level
-        if not (self._errors_enabled if status >= 500 else self._enabled):
+        if not self._logger.writes(level):
             return
         self._logger.log(
             level, correlation_id, None, "%s %s %d %.1f ms", printable(method), printable(path), status, milliseconds

@@ -16,12 +16,14 @@ from pip_services3_commons.errors import BadRequestException, InvocationExceptio
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_commons.run import Parameters
 from pip_services3_components.count import CompositeCounters, LogCounters
-from pip_services3_components.log import ConsoleLogger, DefaultLoggerFactory, LogLevel
-from pip_services3_components.trace import NullTracer
+from pip_services3_components.log import CompositeLogger, ConsoleLogger, DefaultLoggerFactory, LogLevel
+from pip_services3_components.trace import CompositeTracer, NullTracer
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming
 
 from LibraryWorkarounds import (
+    LeanCompositeCounters,
+    LevelCheckingCompositeLogger,
     UtcConsoleLogger,
     client_timeouts,
     command_parameters,
@@ -29,6 +31,7 @@ from LibraryWorkarounds import (
     instrument,
     read_json_object,
     use_own_counters,
+    use_own_tracers,
     utc_console_logger_factory,
 )
 
@@ -181,3 +184,77 @@ def test_utc_console_logger_marks_its_times_utc(capsys: pytest.CaptureFixture[st
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
     assert abs((datetime.fromisoformat(stamp) - datetime.now(UTC)).total_seconds()) < 60
     assert re.fullmatch(r"\[c2:ERROR:[^\]]+Z\] failed: bad.*\n", err, re.S)
+
+
+def test_composite_tracer_still_shares_one_list_between_instances() -> None:
+    assert CompositeTracer()._TRACERS is CompositeTracer()._TRACERS
+
+
+def test_use_own_tracers_separates_the_lists() -> None:
+    first, second = CompositeTracer(), CompositeTracer()
+    use_own_tracers(first)
+    assert first._TRACERS is not second._TRACERS
+
+
+class FormattingSpy:
+    """Counts how often a log message that quotes it is formatted."""
+
+    def __init__(self) -> None:
+        self.formatted = 0
+
+    def __str__(self) -> str:
+        self.formatted += 1
+        return "spy"
+
+
+def logger_references(level: str) -> References:
+    console = ConsoleLogger()
+    console.configure(ConfigParams.from_tuples("level", level))
+    return References.from_tuples(Descriptor("pip-services", "logger", "console", "default", "1.0"), console)
+
+
+def test_composite_logger_still_formats_lines_no_logger_writes() -> None:
+    stock, spy = CompositeLogger(), FormattingSpy()
+    stock.set_references(logger_references("info"))
+    stock.trace(None, "%s", spy)
+    assert spy.formatted > 0
+
+
+def test_level_checking_logger_formats_only_what_a_logger_writes(capsys: pytest.CaptureFixture) -> None:
+    logger, spy = LevelCheckingCompositeLogger(), FormattingSpy()
+    logger.set_references(logger_references("info"))
+    logger.trace(None, "%s", spy)
+    logger.debug(None, "%s", spy)
+    assert spy.formatted == 0 and not logger.writes(LogLevel.Debug) and logger.writes(LogLevel.Info)
+    logger.info(None, "%s", spy)
+    assert spy.formatted == 1 and "spy" in capsys.readouterr().out
+
+
+COUNTERS = Descriptor("pip-services", "counters", "log", "default", "1.0")
+
+
+def test_lean_counters_hold_the_same_values_as_the_library_counters() -> None:
+    stock, lean = LogCounters(), LogCounters()
+    stock_composite, lean_composite = CompositeCounters(), LeanCompositeCounters()
+    use_own_counters(stock_composite)
+    stock_composite.set_references(
+        References.from_tuples(Descriptor("pip-services", "counters", "log", "a", "1.0"), stock)
+    )
+    lean_composite.set_references(
+        References.from_tuples(Descriptor("pip-services", "counters", "log", "b", "1.0"), lean)
+    )
+    for composite in (stock_composite, lean_composite):
+        for elapsed in (5.0, 1.0, 9.0):
+            composite.increment_one("op.exec_count")
+            composite.end_timing("op.exec_time", elapsed)
+        composite.increment("op.exec_errors", 2)
+    assert [vars(c) for c in lean.get_all()] == [vars(c) for c in stock.get_all()]
+
+
+def test_lean_counters_still_dump_to_the_log(capsys: pytest.CaptureFixture) -> None:
+    log_counters, lean = LogCounters(), LeanCompositeCounters()
+    log_counters.set_references(logger_references("info"))
+    log_counters.configure(ConfigParams.from_tuples("interval", 0))
+    lean.set_references(References.from_tuples(COUNTERS, log_counters))
+    lean.increment_one("op.exec_count")
+    assert "op.exec_count" in capsys.readouterr().out
