@@ -109,20 +109,20 @@ def test_the_final_image_has_no_pip() -> None:
     assert re.search(r"/usr/local/bin/python -m pip uninstall --yes .*\bpip\b", final)
 
 
-def test_readme_build_lines_work_for_docker_and_podman() -> None:
-    """podman keeps a HEALTHCHECK only in the docker format; README and the Dockerfile say how to build."""
-    for text in ((ROOT / "README.md").read_text(), DOCKERFILE.read_text()):
+def test_deploy_doc_build_lines_work_for_docker_and_podman() -> None:
+    """podman keeps a HEALTHCHECK only in the docker format; docs/deploy.md and the Dockerfile say how to build."""
+    for text in ((ROOT / "docs" / "deploy.md").read_text(), DOCKERFILE.read_text()):
         assert "docker build -f deploy/Dockerfile -t hello-world:0.1.0 ." in text
         assert "podman build --format docker -f deploy/Dockerfile -t hello-world:0.1.0 ." in text
 
 
-def test_healthcheck_probes_the_port_of_the_environment_and_readme_says_so() -> None:
-    """The health check cannot see a `-p HTTP_PORT=...` given after the image name: README says to set
+def test_healthcheck_probes_the_port_of_the_environment_and_the_deploy_doc_says_so() -> None:
+    """The health check cannot see a `-p HTTP_PORT=...` given after the image name: docs/deploy.md says to set
     the port by environment, and the check's fallback is config.yml's default."""
     healthcheck = dict(dockerfile_instructions())["HEALTHCHECK"]
     assert f"os.environ.get('HTTP_PORT', '{config_default('HTTP_PORT')}')" in healthcheck
-    readme = " ".join((ROOT / "README.md").read_text().split())
-    assert "**Set the port by environment** (`-e HTTP_PORT=9000`)" in readme
+    deploy_doc = " ".join((ROOT / "docs" / "deploy.md").read_text().split())
+    assert "**Set the port by environment** (`-e HTTP_PORT=9000`)" in deploy_doc
 
 
 def test_image_is_configured_only_through_config_parameters() -> None:
