@@ -33,6 +33,7 @@ except ValueError as bad_parameter:
 
 try:
     from HelloWorldProcess import HelloWorldProcess
+    from LibraryWorkarounds import exit_at_once
 except ModuleNotFoundError as missing:
     sys.exit(
         f"hello-world: {missing} (the dependencies are not installed here). Install them in a venv and run "
@@ -67,4 +68,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_at_once(main())
