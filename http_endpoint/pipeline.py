@@ -60,8 +60,9 @@ class RequestPipeline:
         unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
         origin = head.headers.get("HTTP_ORIGIN") if head else None
         headers += self._decorations.headers(origin, self.closing or unread_body)
-        protocol.response_bytes(status, headers, body)
+        # Logged before the answer leaves: whoever reads the answer finds its line already written.
         self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
+        protocol.response_bytes(status, headers, body)
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
         body = await self._guards.read_body(protocol, head) if head.has_body else None
