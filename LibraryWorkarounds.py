@@ -351,3 +351,14 @@ def exit_at_once(code: int) -> NoReturn:
         with contextlib.suppress(Exception):  # a closed or broken stream has nothing left to flush
             stream.flush()
     os._exit(code)
+
+
+def skip_cheroot_version_lookup() -> None:
+    """Keeps cheroot from importing pkg_resources; call it before anything imports pip_services3_rpc.services.
+
+    cheroot 8.6.0 (pip_services3_rpc 3.3.4 requires cheroot<9 for its stock endpoint, which this service does not
+    use) imports pkg_resources only to read its own version string: about 75 ms of startup and 10 MB of memory.
+    A None entry in sys.modules makes that import fail, as Python documents; cheroot catches it and reports its
+    version as "unknown". Nothing else here uses pkg_resources.
+    """
+    sys.modules.setdefault("pkg_resources", None)

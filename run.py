@@ -32,8 +32,10 @@ except ValueError as bad_parameter:
     sys.exit(f"hello-world: {bad_parameter}")
 
 try:
+    from LibraryWorkarounds import exit_at_once, skip_cheroot_version_lookup
+
+    skip_cheroot_version_lookup()
     from HelloWorldProcess import HelloWorldProcess
-    from LibraryWorkarounds import exit_at_once
 except ModuleNotFoundError as missing:
     sys.exit(
         f"hello-world: {missing} (the dependencies are not installed here). Install them in a venv and run "

@@ -4,10 +4,14 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 (and this test) can be dropped knowingly.
 """
 
+import importlib.util
 import io
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import bottle
 import pytest
@@ -34,6 +38,7 @@ from LibraryWorkarounds import (
     use_own_tracers,
     utc_console_logger_factory,
 )
+from support import ROOT
 
 
 def test_composite_counters_still_share_one_list_between_instances() -> None:
@@ -258,3 +263,17 @@ def test_lean_counters_still_dump_to_the_log(capsys: pytest.CaptureFixture) -> N
     lean.set_references(References.from_tuples(COUNTERS, log_counters))
     lean.increment_one("op.exec_count")
     assert "op.exec_count" in capsys.readouterr().out
+
+
+def test_cheroot_still_imports_pkg_resources_for_its_version() -> None:
+    source = (Path(importlib.util.find_spec("cheroot").origin)).read_text()
+    assert "import pkg_resources" in source and "get_distribution('cheroot')" in source
+
+
+def test_skip_cheroot_version_lookup_keeps_pkg_resources_out() -> None:
+    probe = (
+        "import sys; from LibraryWorkarounds import skip_cheroot_version_lookup; skip_cheroot_version_lookup(); "
+        "import pip_services3_rpc.services, cheroot; print(sys.modules['pkg_resources'], cheroot.__version__)"
+    )
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert output.stdout.split() == ["None", "unknown"]
