@@ -41,12 +41,13 @@ def port() -> int:
     return free_port()
 
 
-@pytest.fixture(params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
-def service_url(port: int, request: pytest.FixtureRequest) -> Iterator[str]:
+@pytest.fixture(scope="module", params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
+def service_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The REST service wired to a real controller and a real shared endpoint, as the container wires them:
-    ours (config.yml's) and the stock Pip.Services one, since the service must work on either."""
+    ours (config.yml's) and the stock Pip.Services one, since the service must work on either. One per module:
+    the tests only read from it, and the stock endpoint takes half a second to close."""
     service = (HelloWorldServiceFactory.HttpServiceDescriptor, HelloWorldRestService())
-    with serving(request.param, port, service, probe="/hello_world/greeting") as url:
+    with serving(request.param, free_port(), service, probe="/hello_world/greeting") as url:
         yield url
 
 

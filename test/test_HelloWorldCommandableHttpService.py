@@ -14,15 +14,15 @@ from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService as
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from IHelloWorldController import NAME_PATTERN
-from support import imports_no_component_class, serving
+from support import free_port, imports_no_component_class, serving
 
 GREETING = "/v1/hello_world/greeting"
 
 
-@pytest.fixture(params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
-def url(port: int, request: pytest.FixtureRequest) -> Iterator[str]:
-    """The commandable service on each endpoint, as the container wires it."""
-    with serving(request.param, port, (HelloWorldServiceFactory.CommandableHttpServiceDescriptor, Service()),
+@pytest.fixture(scope="module", params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The commandable service on each endpoint, as the container wires it (one per module: tests only read)."""
+    with serving(request.param, free_port(), (HelloWorldServiceFactory.CommandableHttpServiceDescriptor, Service()),
                  probe="/v1/hello_world/swagger") as base_url:  # fmt: skip
         yield base_url
 
