@@ -100,6 +100,9 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         if connection.get_as_string_with_default("protocol", "http") == "https":
             tls = TlsFiles(connection.get_as_string("ssl_crt_file"), connection.get_as_string("ssl_key_file"))
         self._app = bottle.Bottle(catchall=True, autojson=True)  # no session middleware, no body-parsing hook
+        # bottle parses a JSON body only up to MEMFILE_MAX (100 KiB, then 413): the endpoint's own limit applies
+        # instead. bottle keeps it process-wide, as it keeps its request and response.
+        bottle.BaseRequest.MEMFILE_MAX = self._options.max_body
         self._app.default_error_handler = bottle_error
         for registration in self._registrations:
             registration.register()
@@ -109,7 +112,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
                                self._options.max_connections)  # fmt: skip
         server.start(correlation_id, self._finish_requests)
         self._server = server
-        self._logger.info(correlation_id, f"Listening on {'https' if tls else 'http'}://{host}:{port}")
+        shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+        self._logger.info(correlation_id, f"Listening on {'https' if tls else 'http'}://{shown_host}:{port}")
 
     def close(self, correlation_id: str | None) -> None:
         """Stops accepting, lets in-flight requests finish up to the drain timeout, then frees the port."""

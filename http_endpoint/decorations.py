@@ -14,8 +14,9 @@ SECURITY_HEADERS: Headers = [
     ("Cache-Control", "no-cache, no-store, must-revalidate"),
 ]
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
-# C0 and C1 controls and DEL: in a log line they could forge lines or drive the reader's terminal.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: in a log line they could forge lines
+# (Python's splitlines and JavaScript break lines at U+2028 and U+2029) or drive the reader's terminal.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # The longest client-controlled text a log line quotes.
 MAX_LOGGED = 256
 

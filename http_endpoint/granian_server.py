@@ -70,12 +70,12 @@ class GranianServer:
         it is still answering finish there.
         """
         tls = _checked_tls(correlation_id, self._tls)
-        self._check_port_is_free(correlation_id)
+        address = self._free_address(correlation_id)
         # Never more connections than descriptors: past that granian's accept fails instead of waiting.
         backpressure = min(self._max_connections, _allow_descriptors(self._max_connections + SPARE_DESCRIPTORS))
         self._server = Server(
             _Target(self._handler, self._serving),
-            address=self._host,
+            address=address,
             port=self._port,
             interface=Interfaces.RSGI,
             http=HTTPModes.http1,
@@ -95,11 +95,7 @@ class GranianServer:
         # Set once granian's worker listens, or by _run when serving ended before that.
         if not self._started.wait(START_SECONDS) or self._failure is not None or not self._thread.is_alive():
             self.stop(START_SECONDS)
-            raise ConnectionException(
-                correlation_id,
-                "CANNOT_LISTEN",
-                f"Cannot listen on {self._host}:{self._port}: {_first_line(self._failure)}",
-            )
+            raise self._cannot_listen(correlation_id, _first_line(self._failure))
 
     def _serving(self, loop: asyncio.AbstractEventLoop) -> None:
         """Called by granian's worker on the loop just before it starts listening, which it does before the loop
@@ -128,20 +124,23 @@ class GranianServer:
             self._started.set()
             self.loop.close()
 
-    def _check_port_is_free(self, correlation_id: str | None) -> None:
-        """Binds the address once without SO_REUSEPORT, which granian sets: a second instance on the same port would
-        otherwise share it silently (the kernel splits connections between the two)."""
+    def _free_address(self, correlation_id: str | None) -> str:
+        """The numeric address to listen on (granian takes no host names, "localhost" included), once it is known
+        to be free: it is bound once here without SO_REUSEPORT, which granian sets, because a second instance on
+        the same port would otherwise share it silently (the kernel splits connections between the two)."""
         try:
             family, kind, protocol, _, address = socket.getaddrinfo(self._host, self._port, type=socket.SOCK_STREAM)[0]
             with socket.socket(family, kind, protocol) as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 probe.bind(address)
-        except OSError as error:
-            raise ConnectionException(
-                correlation_id,
-                "CANNOT_LISTEN",
-                f"Cannot listen on {self._host}:{self._port}: {error.strerror or error}",
-            ) from None
+        except (OSError, UnicodeError) as error:  # UnicodeError: a host name no resolver can encode
+            raise self._cannot_listen(correlation_id, getattr(error, "strerror", None) or str(error)) from None
+        return address[0]
+
+    def _cannot_listen(self, correlation_id: str | None, reason: str) -> ConnectionException:
+        return ConnectionException(
+            correlation_id, "CANNOT_LISTEN", f"Cannot listen on {self._host}:{self._port}: {reason}"
+        )
 
 
 class _Target:

@@ -48,7 +48,8 @@ def environ_of(scope: Any, headers: dict[str, str], body: bytes | None) -> dict[
         "SCRIPT_NAME": "",
         # WSGI carries the path as latin-1 text of its bytes; granian has decoded them as UTF-8.
         "PATH_INFO": scope.path.encode("utf-8").decode("latin-1"),
-        "QUERY_STRING": scope.query_string,
+        # The same for the query; granian passes it as sent, but a raw non-ASCII byte arrives decoded as UTF-8.
+        "QUERY_STRING": query if (query := scope.query_string).isascii() else query.encode("utf-8").decode("latin-1"),
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
         "SERVER_PROTOCOL": "HTTP/" + scope.http_version,

@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import bottle
 import pytest
 import requests
 from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.errors import ConfigException
+from pip_services3_commons.errors import ConfigException, ConnectionException
 from pip_services3_components.log import ConsoleLogger
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
@@ -294,3 +295,53 @@ def test_two_instances_cannot_share_a_port(start_endpoint: Start) -> None:
     second.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", address_of(url)[1]))
     with pytest.raises(Exception, match=r"Cannot listen on 127\.0\.0\.1"):
         second.open(None)
+
+
+# --- found by an outside tester -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("separator", ["%E2%80%A8", "%E2%80%A9"], ids=["U+2028", "U+2029"])
+def test_unicode_line_separators_are_control_characters_too(
+    start_endpoint: Start, capfd: pytest.CaptureFixture, separator: str
+) -> None:
+    logger = ConsoleLogger()
+    logger.configure(ConfigParams.from_tuples("level", "info"))
+    _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
+    capfd.readouterr()
+    status, body = raw_request(url, f"GET /heartbeat?correlation_id=x{separator}y HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert assert_error(status, body, 400)["code"] == "INVALID_CORRELATION_ID"
+    status, _ = raw_request(url, f"GET /a{separator}FAKE HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert status == 404
+    out = capfd.readouterr().out
+    assert "\u2028" not in out and "\u2029" not in out and "FAKE" in out
+
+
+def test_a_raw_utf_8_query_is_read_as_utf_8(start_endpoint: Start) -> None:
+    endpoint, _, url = start_endpoint()
+    endpoint.register_route("GET", "/echo-query", None, lambda: bottle.request.query.getunicode("q"))
+    status, body = raw_request(url, "GET /echo-query?q=é HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert (status, body.decode()) == (200, "é")
+
+
+def test_a_host_name_is_resolved_before_listening() -> None:
+    endpoint, port = HelloWorldHttpEndpoint(), free_port()
+    endpoint.configure(ConfigParams.from_tuples("connection.host", "localhost", "connection.port", port))
+    endpoint.open(None)
+    try:
+        assert requests.get(f"http://127.0.0.1:{port}/nowhere", timeout=5).status_code == 404
+    finally:
+        endpoint.close(None)
+
+
+def test_an_unencodable_host_name_fails_open_in_one_line() -> None:
+    endpoint = HelloWorldHttpEndpoint()
+    endpoint.configure(ConfigParams.from_tuples("connection.host", "a" * 300, "connection.port", free_port()))
+    with pytest.raises(ConnectionException, match=r"Cannot listen on a+:"):
+        endpoint.open(None)
+
+
+def test_a_json_body_over_bottles_100_kib_is_read_up_to_the_endpoint_limit(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    body = b'{"a": 2, "b": 3' + b" " * 200_000 + b"}"
+    response = requests.post(f"{url}/adder/add", data=body, headers={"Content-Type": "application/json"}, timeout=5)
+    assert (response.status_code, response.json()) == (200, 5)
