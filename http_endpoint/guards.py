@@ -40,7 +40,7 @@ class Guards:
         self._options = options
 
     def check_head(self, scope: Any) -> RequestHead:
-        """Target size, headers, Host, correlation id, declared body size and maintenance, in that order."""
+        """Correlation id, target size, headers, Host, method, framing, declared body size and maintenance."""
         options = self._options
         headers, size, hosts = self._collect_headers(scope)
         correlation_id = _correlation_id(scope.query_string, headers.get("HTTP_CORRELATION_ID"))
@@ -52,9 +52,16 @@ class Guards:
             raise RequestRejectedError(
                 400, "An HTTP/1.1 request needs exactly one Host header", correlation_id, "INVALID_HOST"
             )
+        if not scope.method.isupper():  # "get" is not GET: methods are case-sensitive (RFC 9110, 9.1)
+            raise RequestRejectedError(405, "Method names are case-sensitive, e.g. GET", correlation_id)
         length_text = headers.get("HTTP_CONTENT_LENGTH")
         length = int(length_text) if length_text else None  # hyper has refused non-numeric lengths
-        chunked = "chunked" in headers.get("HTTP_TRANSFER_ENCODING", "").lower()
+        coding = headers.get("HTTP_TRANSFER_ENCODING")
+        chunked = coding is not None
+        if chunked and coding.strip().lower() != "chunked":  # gzip and the like: the body would be read undecoded
+            raise RequestRejectedError(
+                400, "The only transfer coding accepted is chunked", correlation_id, "UNSUPPORTED_TRANSFER_CODING"
+            )
         if length is not None and length > options.max_body:
             raise RequestRejectedError(413, f"Body is larger than {options.max_body} bytes", correlation_id)
         if options.maintenance:

@@ -345,3 +345,16 @@ def test_a_json_body_over_bottles_100_kib_is_read_up_to_the_endpoint_limit(start
     body = b'{"a": 2, "b": 3' + b" " * 200_000 + b"}"
     response = requests.post(f"{url}/adder/add", data=body, headers={"Content-Type": "application/json"}, timeout=5)
     assert (response.status_code, response.json()) == (200, 5)
+
+
+def test_a_lower_case_method_is_not_served_as_get(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    status, body = raw_request(url, b"get /heartbeat HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert_error(status, body, 405)
+
+
+def test_a_transfer_coding_other_than_chunked_gets_400(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    head = b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    status, body = raw_request(url, head + b"Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
+    assert assert_error(status, body, 400)["code"] == "UNSUPPORTED_TRANSFER_CODING"
