@@ -35,6 +35,13 @@ def address_of(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def start_logging_endpoint(start_endpoint: Start, level: str) -> str:
+    """The endpoint with a console logger at `level` and the access log at info; returns its URL."""
+    logger = ConsoleLogger()
+    logger.configure(ConfigParams.from_tuples("level", level))
+    return start_endpoint("options.access_log_level", "info", logger=logger).url
+
+
 def assert_answers_quickly(url: str, times: int = 5) -> None:
     """/heartbeat answers every time within a second (wide margin: "working", not a speed claim)."""
     for _ in range(times):
@@ -201,9 +208,7 @@ def test_a_9001_byte_escaped_path_gets_414(start_endpoint: Start) -> None:
 def test_unsafe_correlation_ids_are_refused_and_never_echoed(
     start_endpoint: Start, capfd: pytest.CaptureFixture, correlation_id: str
 ) -> None:
-    logger = ConsoleLogger()
-    logger.configure(ConfigParams.from_tuples("level", "trace"))
-    _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
+    url = start_logging_endpoint(start_endpoint, "trace")
     capfd.readouterr()
     in_query = requests.get(f"{url}/heartbeat", params={"correlation_id": correlation_id}, timeout=5)
     answers = [(in_query.status_code, in_query.content)]
@@ -227,9 +232,7 @@ def raw_answer(url: str, path: str, headers: dict[str, str]) -> tuple[int, bytes
 def test_control_characters_in_the_path_are_escaped_in_the_access_log(
     start_endpoint: Start, capfd: pytest.CaptureFixture
 ) -> None:
-    logger = ConsoleLogger()
-    logger.configure(ConfigParams.from_tuples("level", "info"))
-    _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
+    url = start_logging_endpoint(start_endpoint, "info")
     capfd.readouterr()
     status, _ = raw_request(url, b"GET /x%0d%0a[forged]%1b[2J HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status == 404
@@ -304,9 +307,7 @@ def test_two_instances_cannot_share_a_port(start_endpoint: Start) -> None:
 def test_unicode_line_separators_are_control_characters_too(
     start_endpoint: Start, capfd: pytest.CaptureFixture, separator: str
 ) -> None:
-    logger = ConsoleLogger()
-    logger.configure(ConfigParams.from_tuples("level", "info"))
-    _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
+    url = start_logging_endpoint(start_endpoint, "info")
     capfd.readouterr()
     status, body = raw_request(url, f"GET /heartbeat?correlation_id=x{separator}y HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     assert assert_error(status, body, 400)["code"] == "INVALID_CORRELATION_ID"
