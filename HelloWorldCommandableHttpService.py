@@ -30,12 +30,13 @@ BASE_ROUTE = "v1/hello_world"
 JSON_TYPES = {TypeCode.String: "string", TypeCode.Integer: "integer", TypeCode.Boolean: "boolean"}
 
 
-# As the endpoint accepts it: other correlation ids are refused with 400 INVALID_CORRELATION_ID.
+# As the endpoint accepts it: other correlation ids are refused with 400 INVALID_CORRELATION_ID. Besides the control
+# characters, U+2028 and U+2029: Python's splitlines and JavaScript break lines on them.
 CORRELATION_ID_PARAMETER = {
     "name": "correlation_id",
     "in": "query",
     "required": False,
-    "schema": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$"},
+    "schema": {"type": "string", "maxLength": 256, "pattern": "^[^\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029]*$"},
 }
 
 
@@ -80,12 +81,15 @@ class HelloWorldCommandableHttpService(CommandableHttpService):
 
     def _handler(self, command: ICommand) -> Callable[[], str]:
         name = f"{self._base_route}.{command.get_name()}"
+        schema: ObjectSchema | None = getattr(command, "schema", None)
+        parameters = {prop.get_name() for prop in schema.get_properties()} if schema is not None else set()
 
         def handle() -> str:
             correlation_id = self._get_correlation_id()
             timing = self._instrument(correlation_id, name)
             try:
-                result = command.execute(correlation_id, command_parameters(read_json_object(correlation_id)))
+                body = read_json_object(correlation_id, parameters)
+                result = command.execute(correlation_id, command_parameters(body))
             except ApplicationException as error:
                 timing.end_failure(error)
                 if error.status >= 500:

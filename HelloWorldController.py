@@ -10,10 +10,10 @@ import re
 
 from pip_services3_commons.commands import CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams, IConfigurable
-from pip_services3_commons.errors import BadRequestException
+from pip_services3_commons.errors import BadRequestException, ConfigException
 
 from HelloWorldCommandSet import HelloWorldCommandSet
-from IHelloWorldController import MAX_NAME_LENGTH, IHelloWorldController
+from IHelloWorldController import MAX_NAME_LENGTH, NOT_UNICODE, SURROGATES, IHelloWorldController, check_name_argument
 
 # C0 controls and DEL: they would let a name forge log lines or terminal output.
 CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
@@ -23,7 +23,8 @@ class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
     """Greets a person by name, or the configured default name.
 
     Configuration parameters:
-        - default_name: the name used when a request gives none (default "Pip User")
+        - default_name: the name used when a request gives none (default "Pip User"); it must follow the rules of
+          a name and not be blank, else configure raises ConfigException INVALID_DEFAULT_NAME
     """
 
     FALLBACK_NAME = "Pip User"
@@ -33,9 +34,19 @@ class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
         self._command_set: HelloWorldCommandSet | None = None
 
     def configure(self, config: ConfigParams) -> None:
-        """Reads `default_name`; a blank one keeps the fallback so a greeting is never "Hello, !"."""
-        default_name = config.get_as_string_with_default("default_name", "").strip()
-        self._default_name = default_name or self.FALLBACK_NAME
+        """Reads `default_name`, trimmed; the fallback only when it is absent.
+
+        A default name that breaks the rules of a name, or is blank (a greeting must never be "Hello, !"), is a
+        mistake of whoever configured it: refused here, at startup, in one line that does not echo the value.
+        """
+        default_name = config.get_as_nullable_string("default_name")
+        if default_name is None:
+            self._default_name = self.FALLBACK_NAME
+            return
+        fault = name_fault(default_name) or (None if default_name.strip() else ("", "must not be blank"))
+        if fault is not None:
+            raise ConfigException(None, "INVALID_DEFAULT_NAME", f"default_name {fault[1]}")
+        self._default_name = default_name.strip()
 
     def get_command_set(self) -> CommandSet:
         """The commands other services call through the commandable service and clients: `greeting`."""
@@ -46,18 +57,27 @@ class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
     def greeting(self, name: str | None, correlation_id: str | None = None) -> str:
         """Returns "Hello, <name>!"; a missing, empty or whitespace-only name means the default one.
 
-        Raises BadRequestException with code NAME_HAS_CONTROL_CHARACTERS for a name with control
-        characters anywhere (tabs and line breaks around it too), or NAME_TOO_LONG for a name longer
-        than MAX_NAME_LENGTH after trimming.
+        Raises BadRequestException with code INVALID_NAME_TYPE or INVALID_ENCODING for what
+        check_name_argument refuses, NAME_HAS_CONTROL_CHARACTERS for a name with control characters
+        anywhere (tabs and line breaks around it too), or NAME_TOO_LONG for a name longer than
+        MAX_NAME_LENGTH after trimming.
         """
+        check_name_argument(name, correlation_id)
         name = name or ""
-        if CONTROL_CHARACTERS.search(name):
-            raise BadRequestException(
-                correlation_id, "NAME_HAS_CONTROL_CHARACTERS", "Name must not contain control characters"
-            )
-        name = name.strip()
-        if len(name) > MAX_NAME_LENGTH:
-            raise BadRequestException(
-                correlation_id, "NAME_TOO_LONG", f"Name must be at most {MAX_NAME_LENGTH} characters"
-            ).with_details("length", len(name))
-        return f"Hello, {name or self._default_name}!"
+        fault = name_fault(name)
+        if fault is not None:
+            error = BadRequestException(correlation_id, fault[0], f"Name {fault[1]}")
+            raise error.with_details("length", len(name.strip())) if fault[0] == "NAME_TOO_LONG" else error
+        return f"Hello, {name.strip() or self._default_name}!"
+
+
+def name_fault(name: str) -> tuple[str, str] | None:
+    """The (code, rule) a name breaks, first found first, or None: the rules of a greeted name and of the
+    configured default name alike."""
+    if CONTROL_CHARACTERS.search(name):
+        return "NAME_HAS_CONTROL_CHARACTERS", "must not contain control characters"
+    if SURROGATES.search(name):
+        return "INVALID_ENCODING", NOT_UNICODE
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        return "NAME_TOO_LONG", f"must be at most {MAX_NAME_LENGTH} characters"
+    return None

@@ -3,7 +3,7 @@
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.clients import DirectClient
 
-from IHelloWorldController import IHelloWorldController
+from IHelloWorldController import IHelloWorldController, check_name_argument
 from LibraryWorkarounds import InstrumentedCall, instrument, repair_instrumentation
 
 # Any controller of the hello-world group, found among the container's components.
@@ -29,7 +29,9 @@ class HelloWorldDirectClient(DirectClient):
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 
     def greeting(self, correlation_id: str | None, name: str | None) -> str:
-        """Returns the controller's greeting for `name` (None: the default name)."""
+        """Returns the controller's greeting for `name` (None: the default name); refuses, without a call, a name
+        that is not a string or not Unicode text (see check_name_argument), as the HTTP clients do."""
+        check_name_argument(name, correlation_id)
         timing = self._instrument(correlation_id, "hello_world.greeting")
         try:
             greeting = self._controller.greeting(name, correlation_id)

@@ -3,6 +3,7 @@
 from pip_services3_commons.config import ConfigParams
 from pip_services3_rpc.clients import RestClient
 
+from IHelloWorldController import check_name_argument
 from LibraryWorkarounds import InstrumentedCall, client_timeouts, instrument, repair_instrumentation
 
 
@@ -34,7 +35,9 @@ class HelloWorldRestClient(RestClient):
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 
     def greeting(self, correlation_id: str | None, name: str | None) -> str:
-        """Returns the service's greeting for `name` (None: the service's default name)."""
+        """Returns the service's greeting for `name` (None: the service's default name); refuses, without a call, a
+        name that is not a string or not Unicode text (see check_name_argument), as the other clients do."""
+        check_name_argument(name, correlation_id)
         timing = self._instrument(correlation_id, "hello_world.greeting")
         try:
             greeting = self._call("get", "/greeting", correlation_id, {"name": name} if name is not None else {})

@@ -4,7 +4,10 @@ Services and clients type against this interface and find the implementation by 
 (`hello-world:controller:*:*:1.0`), so none of them imports a component class.
 """
 
+import re
 from abc import ABC, abstractmethod
+
+from pip_services3_commons.errors import BadRequestException
 
 # The rules of a name, as every implementation enforces them and every API document states them.
 MAX_NAME_LENGTH = 256
@@ -15,8 +18,27 @@ NAME_PATTERN = rf"^[{_TRIMMED}]*[^\x00-\x1f\x7f]{{0,{MAX_NAME_LENGTH}}}[{_TRIMME
 NAME_RULES = (
     "Trimmed of surrounding whitespace; missing, null, empty or whitespace-only means the configured default name. "
     f"No control characters (U+0000-U+001F, U+007F) anywhere (NAME_HAS_CONTROL_CHARACTERS); at most "
-    f"{MAX_NAME_LENGTH} characters after trimming (NAME_TOO_LONG)."
+    f"{MAX_NAME_LENGTH} characters after trimming (NAME_TOO_LONG); Unicode text, no lone surrogate "
+    "(INVALID_ENCODING)."
 )
+# Lone surrogates (U+D800-U+DFFF): not Unicode text, no UTF-8 encodes them, so no transport could answer them.
+SURROGATES = re.compile("[\ud800-\udfff]")
+NOT_UNICODE = "must be Unicode text (no lone surrogates)"
+
+
+def check_name_argument(name: object, correlation_id: str | None = None) -> None:
+    """Refuses, before any call, a name no implementation could greet whatever its rules: one that is not a string
+    (INVALID_NAME_TYPE; None is allowed: the default name) or not Unicode text (INVALID_ENCODING).
+
+    Every client checks it before calling, so all of them refuse such a name the same way (an HTTP client could not
+    even send it: a number became "123" in a query and INVALID_DATA in a body, a surrogate a 500).
+    """
+    if name is not None and not isinstance(name, str):
+        raise BadRequestException(correlation_id, "INVALID_NAME_TYPE", "Name must be a string or None").with_details(
+            "type", type(name).__name__
+        )
+    if name is not None and SURROGATES.search(name):
+        raise BadRequestException(correlation_id, "INVALID_ENCODING", f"Name {NOT_UNICODE}")
 
 
 class IHelloWorldController(ABC):
@@ -27,6 +49,7 @@ class IHelloWorldController(ABC):
     def greeting(self, name: str | None, correlation_id: str | None = None) -> str:
         """Returns "Hello, <name>!", or greets the default name when `name` is missing or blank.
 
-        Raises BadRequestException (with a code saying which rule failed) for a name it rejects.
+        Raises BadRequestException (with a code saying which rule failed) for a name it rejects, and for what
+        check_name_argument refuses.
         `correlation_id` comes second and is optional, so the tutorial's `greeting(name)` keeps working.
         """

@@ -8,9 +8,12 @@ fixes one, its test fails, and the workaround can be dropped knowingly.
 import contextlib
 import json
 import os
+import re
 import sys
 import time
+from collections.abc import Collection
 from datetime import UTC, datetime
+from itertools import accumulate
 from typing import Any, NoReturn
 
 import bottle
@@ -42,6 +45,13 @@ LOGGER_LOCATOR = Descriptor("*", "logger", "*", "*", "1.0")
 # RestClient's timeouts, in milliseconds, when the configuration gives none.
 DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 DEFAULT_TIMEOUT_MS = 10_000
+# What a command's body may hold (read_json_object): arrays and objects nested at most this deep (the body itself
+# is level 1), and at most this many properties in any object. Commands take a few flat parameters.
+MAX_BODY_DEPTH = 32
+MAX_BODY_PROPERTIES = 16
+# Characters of an error's message or of one of its details sent to a client, and of a text logged (escaped): they
+# may quote what a client sent (an unexpected property's name), which must not come back or reach a log unbounded.
+MAX_ERROR_TEXT = 300
 
 
 def use_own_counters(counters: CompositeCounters) -> None:
@@ -68,15 +78,26 @@ def client_timeouts(config: ConfigParams) -> tuple[float, float]:
 
 
 def error_body(error: Exception) -> tuple[int, str]:
-    """The HTTP status and JSON ErrorDescription of `error`, without the server's internals.
+    """The HTTP status and JSON ErrorDescription of `error`, without the server's internals, its texts bounded.
 
     pip_services3_rpc 3.3.4 RestService.send_error (HttpResponseSender.send_error) puts the server's stack
-    trace and the error's cause into every error body sent to clients.
+    trace and the error's cause into every error body sent to clients. And pip_services3_commons 3.3.14
+    ValidationException quotes every failed rule in its message and, as JSON, in its details (10,000 unexpected
+    properties made a 2.7 MB answer): the message and each detail are cut to MAX_ERROR_TEXT characters (see bounded).
     """
     description = ErrorDescriptionFactory.create(error)
     description.stack_trace = None
     description.cause = None
+    description.message = bounded(description.message)
+    if description.details:
+        description.details = {key: bounded(str(value)) for key, value in description.details.items()}
     return description.status, JsonConverter.to_json(description)
+
+
+def bounded(text: str | None, limit: int = MAX_ERROR_TEXT) -> str | None:
+    """`text` cut to `limit` characters, "…" marking a cut (within the limit), so that what a client sent cannot make
+    an answer or a log line as long as it likes."""
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def instrument(
@@ -153,12 +174,14 @@ def _writes(logger: ILogger, level: LogLevel) -> bool:
 
 
 def _escaped(text: str | None) -> str:
-    """`text` with line breaks, control and non-ASCII characters as Python escapes: it may carry what a client
-    sent (a property name in a validation message) and must not forge or break a log line."""
-    return (text or "").encode("unicode_escape").decode("ascii")
+    """`text` with line breaks, control and non-ASCII characters as Python escapes, at most MAX_ERROR_TEXT
+    characters: it may carry what a client sent (a property name in a validation message) and must not forge, break
+    or flood a log line. The escapes cover every line separator some reader splits on (U+0085, U+2028, U+2029 are
+    non-ASCII, lone surrogates too)."""
+    return bounded((text or "").encode("unicode_escape").decode("ascii"))
 
 
-def read_json_object(correlation_id: str | None) -> dict[str, Any]:
+def read_json_object(correlation_id: str | None, parameters: Collection[str] = ()) -> dict[str, Any]:
     """The current request's body as the parameters of a command: one JSON object, or none for an empty body.
 
     pip_services3_rpc 3.3.4 RestService._get_data (which CommandableHttpService's handlers use) reads the body
@@ -166,7 +189,10 @@ def read_json_object(correlation_id: str | None) -> dict[str, Any]:
     is a JSON string a second time, and takes a list or a number as parameters; a malformed body or a string that
     is not JSON became a 500. Here the body is read whatever its Content-Type, up to bottle's MEMFILE_MAX (the
     stock endpoint's only body limit; HelloWorldHttpEndpoint refuses larger bodies before), and anything but an
-    object is a BadRequestException: INVALID_JSON, BODY_NOT_OBJECT, or BODY_TOO_LARGE with status 413.
+    object is a BadRequestException: INVALID_JSON (not UTF-8 JSON), BODY_NOT_OBJECT, or BODY_TOO_LARGE with
+    status 413. And the body is bounded before anything works on it (see json_object_pairs): BODY_TOO_DEEP,
+    TOO_MANY_PROPERTIES, and <PARAMETER>_REPEATED for one of the command's `parameters` given twice in an object
+    (NAME_REPEATED, as the REST route's query answers it), PROPERTY_REPEATED for any other key.
     """
     limit = bottle.request.MEMFILE_MAX
     too_large = BadRequestException(correlation_id, "BODY_TOO_LARGE", f"Body is larger than {limit} bytes")
@@ -178,11 +204,70 @@ def read_json_object(correlation_id: str | None) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        data = json.loads(body)
-    except ValueError:  # UnicodeDecodeError included
+        text = body.decode("utf-8")  # strictly: json.loads would take UTF-8's form of a surrogate ("surrogatepass")
+    except UnicodeDecodeError:
+        raise BadRequestException(correlation_id, "INVALID_JSON", "Body is not valid JSON") from None
+    if json_depth(body) > MAX_BODY_DEPTH:
+        raise BadRequestException(
+            correlation_id, "BODY_TOO_DEEP", f"Body must nest arrays and objects at most {MAX_BODY_DEPTH} deep"
+        )
+    try:
+        data = json.loads(text, object_pairs_hook=lambda pairs: json_object_pairs(pairs, parameters, correlation_id))
+    except ValueError:
         raise BadRequestException(correlation_id, "INVALID_JSON", "Body is not valid JSON") from None
     if not isinstance(data, dict):
         raise BadRequestException(correlation_id, "BODY_NOT_OBJECT", "Body must be a JSON object")
+    return data
+
+
+# A JSON string as far as it goes (to its closing quote, or to the end of an unterminated one), possessively: no
+# backtracking, so a scan is linear whatever the body.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\[\s\S][^"\\]*+)*+"?')
+_NOT_BRACKETS = bytes(byte for byte in range(256) if byte not in b"[]{}")
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def json_depth(body: bytes) -> int:
+    """How deep the arrays and objects of the UTF-8 JSON text `body` nest (0: a scalar, 1: `{}`), without parsing it.
+
+    Python 3.11's json.loads (C scanner) recurses per level and raises RecursionError, not ValueError, past about
+    1,000 levels (2 KB of "["): a 500 with a traceback; and a value nested a few hundred deep that it does parse can
+    break what handles it next (validation, the error's details as JSON). For a text json.loads can parse, brackets
+    outside strings are exactly its levels; any other text fails in json.loads no deeper than counted here.
+    """
+    brackets = _JSON_STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, brackets)), default=0)
+
+
+def json_object_pairs(
+    pairs: list[tuple[str, Any]], parameters: Collection[str], correlation_id: str | None
+) -> dict[str, Any]:
+    """json.loads' object_pairs_hook for a command's body: the object, refused when it has too many properties or
+    one twice.
+
+    json.loads keeps the last value of a repeated key ({"name": "a", "name": "b"} greeted "b", where the REST route
+    refuses ?name=a&name=b), and pip_services3_commons 3.3.14 ObjectSchema validates every property of an object and
+    quotes each unexpected one (10,000 of them cost about 1 s of the event loop), so an object with more than
+    MAX_BODY_PROPERTIES properties is refused before any validation.
+    """
+    if len(pairs) > MAX_BODY_PROPERTIES:
+        raise BadRequestException(
+            correlation_id,
+            "TOO_MANY_PROPERTIES",
+            f"An object in the body may have at most {MAX_BODY_PROPERTIES} properties",
+        )
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen and key in parameters:
+            raise BadRequestException(
+                correlation_id, f"{key.upper()}_REPEATED", f"Give the {key} parameter at most once"
+            )
+        if key in seen:
+            raise BadRequestException(
+                correlation_id, "PROPERTY_REPEATED", "Give each property of an object at most once"
+            )
+        seen.add(key)
+    data = dict(pairs)
     return data
 
 

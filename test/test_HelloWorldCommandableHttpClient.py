@@ -62,3 +62,12 @@ def test_timeout_is_read_in_milliseconds() -> None:
             client.greeting(None, "John")
         assert time.monotonic() - started < 3
         assert counts(counters)["v1/hello_world.greeting.call_errors"] == 1
+
+
+def test_refuses_a_name_it_cannot_send_as_the_other_clients_do(live) -> None:
+    """Sent, a number became INVALID_DATA and a surrogate a UnicodeEncodeError."""
+    client, _ = live
+    for name, code in [(123, "INVALID_NAME_TYPE"), (["a"], "INVALID_NAME_TYPE"), ("\ud800", "INVALID_ENCODING")]:
+        with pytest.raises(BadRequestException) as raised:
+            client.greeting("cid-t", name)
+        assert (raised.value.code, raised.value.status, raised.value.correlation_id) == (code, 400, "cid-t")

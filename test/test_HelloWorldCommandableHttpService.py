@@ -1,28 +1,33 @@
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import bottle
 import pytest
 import requests
 import yaml
-from pip_services3_rpc.services import HttpEndpoint
+from pip_services3_commons.refer import Descriptor
+from pip_services3_rpc.services import HeartbeatRestService, HttpEndpoint
 
 import HelloWorldCommandableHttpService
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService as Service
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from IHelloWorldController import NAME_PATTERN
-from support import free_port, imports_no_component_class, serving
+from support import assert_error, free_port, imports_no_component_class, serving
 
 GREETING = "/v1/hello_world/greeting"
 
 
 @pytest.fixture(scope="module", params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
 def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """The commandable service on each endpoint, as the container wires it (one per module: tests only read)."""
+    """The commandable service and /heartbeat on each endpoint, as the container wires them (one per module: tests
+    only read)."""
     with serving(request.param, free_port(), (HelloWorldServiceFactory.CommandableHttpServiceDescriptor, Service()),
+                 (Descriptor("pip-services", "heartbeat-service", "http", "default", "1.0"), HeartbeatRestService()),
                  probe="/v1/hello_world/swagger") as base_url:  # fmt: skip
         yield base_url
 
@@ -63,6 +68,17 @@ def test_without_a_name_greets_the_default(url: str) -> None:
         (b"{name: John}", "INVALID_JSON"),
         (b"name=John", "INVALID_JSON"),
         (b"\xff\xfe", "INVALID_JSON"),
+        (b'{"name": "\xed\xa0\x80"}', "INVALID_JSON"),  # a surrogate in UTF-8's form: not UTF-8
+        # Nested past any parser's recursion: a RecursionError, answered 500 with a traceback logged at ERROR.
+        (b"[" * 1000 + b"]" * 1000, "BODY_TOO_DEEP"),
+        (b'{"name": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1001, "BODY_TOO_DEEP"),
+        (b'{"name": ' + b"[" * 32 + b"]" * 32 + b"}", "BODY_TOO_DEEP"),
+        (b'{"name": ' + b"[" * 31 + b"]" * 31 + b"}", "INVALID_DATA"),  # 32 levels with the body: allowed
+        # Repeated: json keeps the last one ("Hello, b!"), where the REST route refuses ?name=a&name=b.
+        (b'{"name": "a", "name": "b"}', "NAME_REPEATED"),
+        (b'{"name": "a", "x": {"y": 1, "y": 1}}', "PROPERTY_REPEATED"),
+        ({"name": "\ud800"}, "INVALID_ENCODING"),  # sent as JSON's escape "\ud800": not Unicode text
+        ({f"k{i}": 1 for i in range(17)}, "TOO_MANY_PROPERTIES"),
     ],
 )
 def test_invalid_bodies_get_a_400_error_description(url: str, body: object, code: str) -> None:
@@ -74,6 +90,34 @@ def test_invalid_bodies_get_a_400_error_description(url: str, body: object, code
     error = response.json()
     assert (error["code"], error["category"], error["correlation_id"]) == (code, "BadRequest", "c-7")
     assert error["stack_trace"] is None and error["cause"] is None
+
+
+MANY_KEYS = ("{" + ",".join(f'"k{i}":1' for i in range(10_000)) + "}").encode()  # 99 KB, 10,000 properties
+
+
+def test_bodies_of_many_properties_do_not_stall_other_requests_nor_echo_them(url: str) -> None:
+    """Each such body cost about 1 s of the event loop's time and got a 2.7 MB answer listing every key: with a
+    few in flight, /heartbeat waited seconds. Now refused before any validation, in a small answer.
+    /heartbeat is asked again and again until the last of them is answered; no answer may take 1 s."""
+    with ThreadPoolExecutor(4) as pool:
+        answers = [pool.submit(post, url, data=MANY_KEYS) for _ in range(4)]
+        slowest = 0.0
+        while not all(answer.done() for answer in answers):
+            started = time.monotonic()
+            assert requests.get(f"{url}/heartbeat", timeout=10).status_code == 200
+            slowest = max(slowest, time.monotonic() - started)
+        for answer in answers:
+            response = answer.result()
+            assert len(response.content) < 1000
+            assert assert_error(response.status_code, response.content, 400)["code"] == "TOO_MANY_PROPERTIES"
+    assert slowest < 1
+
+
+def test_an_error_echoes_no_unbounded_client_data(url: str) -> None:
+    """An unexpected property's name is quoted in the message and the details: at most a few hundred characters."""
+    response = post(url, data=b'{"' + b"k" * 90_000 + b'": 1}')
+    assert response.json()["code"] == "INVALID_DATA"
+    assert len(response.content) < 2000
 
 
 def test_an_oversized_body_gets_a_413_error_description(url: str, request: pytest.FixtureRequest) -> None:

@@ -1,6 +1,6 @@
 import pytest
 from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.errors import BadRequestException
+from pip_services3_commons.errors import BadRequestException, ConfigException
 
 from HelloWorldController import MAX_NAME_LENGTH, HelloWorldController
 from IHelloWorldController import IHelloWorldController
@@ -25,9 +25,29 @@ def test_trims_surrounding_whitespace() -> None:
     assert configured().greeting("  John Smith \u3000") == "Hello, John Smith!"
 
 
-@pytest.mark.parametrize("config", [{}, {"default_name": ""}, {"default_name": "  "}])
-def test_falls_back_to_pip_user_when_config_gives_no_name(config: dict) -> None:
-    assert configured(**config).greeting(None) == "Hello, Pip User!"
+def test_falls_back_to_pip_user_when_config_gives_no_name() -> None:
+    assert configured().greeting(None) == "Hello, Pip User!"
+
+
+def test_trims_the_configured_default_name() -> None:
+    assert configured(default_name="  Ann \u3000").greeting(None) == "Hello, Ann!"
+
+
+@pytest.mark.parametrize(
+    "default_name", ["", "  ", "\u3000", "a\nb", "tab\there", "\x1b[31m", "x" * (MAX_NAME_LENGTH + 1), "a\ud800"]
+)
+def test_refuses_a_default_name_it_could_not_greet(default_name: str) -> None:
+    """A blank one given on purpose is a mistake, not a request for the fallback."""
+    with pytest.raises(ConfigException) as raised:
+        configured(default_name=default_name)
+    assert raised.value.code == "INVALID_DEFAULT_NAME"
+    assert "default_name" in raised.value.message and "\n" not in raised.value.message
+    assert default_name.strip() == "" or default_name not in raised.value.message
+
+
+def test_accepts_a_default_name_of_the_maximum_length() -> None:
+    name = "x" * MAX_NAME_LENGTH
+    assert configured(default_name=f" {name} ").greeting(None) == f"Hello, {name}!"
 
 
 def test_unconfigured_controller_uses_the_fallback() -> None:
@@ -54,6 +74,21 @@ def test_rejects_control_characters_inside_the_name(name: str) -> None:
         configured().greeting(name, "cid-2")
     assert raised.value.code == "NAME_HAS_CONTROL_CHARACTERS"
     assert raised.value.correlation_id == "cid-2"
+
+
+@pytest.mark.parametrize("name", ["\ud800", "a\udfffb", "\udc80\udcff"])
+def test_rejects_lone_surrogates_as_invalid_encoding(name: str) -> None:
+    """Not Unicode text: it cannot be encoded as UTF-8, so no transport could answer it."""
+    with pytest.raises(BadRequestException) as raised:
+        configured().greeting(name, "cid-4")
+    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == ("INVALID_ENCODING", 400, "cid-4")
+
+
+@pytest.mark.parametrize("name", [123, ["a"], b"John", True, {"name": "x"}])
+def test_rejects_a_name_that_is_not_a_string(name: object) -> None:
+    with pytest.raises(BadRequestException) as raised:
+        configured().greeting(name, "cid-5")
+    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == ("INVALID_NAME_TYPE", 400, "cid-5")
 
 
 def test_implements_the_greeting_contract_with_the_tutorial_call() -> None:

@@ -58,3 +58,14 @@ def test_timeout_is_read_in_milliseconds() -> None:
         with pytest.raises(InvocationException):
             client.greeting(None, "John")
         assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(("name", "code"), [(123, "INVALID_NAME_TYPE"), (["a"], "INVALID_NAME_TYPE"),
+                                            ("\ud800", "INVALID_ENCODING")])  # fmt: skip
+def test_refuses_a_name_it_cannot_send_as_the_other_clients_do(
+    client: HelloWorldRestClient, name: object, code: str
+) -> None:
+    """Sent, a number became "Hello, 123!" and a surrogate an InvocationException with status 500."""
+    with pytest.raises(BadRequestException) as raised:
+        client.greeting("cid-t", name)
+    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == (code, 400, "cid-t")

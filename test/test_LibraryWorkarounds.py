@@ -26,13 +26,18 @@ from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming
 
 from LibraryWorkarounds import (
+    MAX_BODY_DEPTH,
+    MAX_BODY_PROPERTIES,
+    MAX_ERROR_TEXT,
     LeanCompositeCounters,
     LevelCheckingCompositeLogger,
     UtcConsoleLogger,
+    _escaped,
     client_timeouts,
     command_parameters,
     error_body,
     instrument,
+    json_depth,
     read_json_object,
     use_own_counters,
     use_own_tracers,
@@ -160,6 +165,73 @@ def test_read_json_object_refuses_a_body_above_bottles_limit_with_413() -> None:
     with pytest.raises(BadRequestException) as raised:
         read_json_object(None)
     assert (raised.value.code, raised.value.status) == ("BODY_TOO_LARGE", 413)
+
+
+def test_json_loads_still_raises_recursion_error_for_a_deep_body() -> None:
+    """Not a ValueError: read_json_object answered it as a 500."""
+    with pytest.raises(RecursionError):
+        json.loads("[" * 100_000 + "]" * 100_000)
+
+
+def test_json_loads_still_keeps_the_last_of_repeated_keys_and_takes_utf8_surrogates() -> None:
+    assert json.loads('{"name": "a", "name": "b"}') == {"name": "b"}
+    assert json.loads(b'"\xed\xa0\x80"') == "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("body", "depth"),
+    [(b"1", 0), (b'"[{"', 0), (b"{}", 1), (b'{"a": [[1], {"b": "]]]"}]}', 3), (b'["\\"[[", [[]]]', 3),
+     (b"[" * 100_000, 100_000), (b'["\\\"' * 1000, 1), (b'"\\' * 50_000 + b"[[", 0)],
+)  # fmt: skip
+def test_json_depth_counts_the_levels_outside_strings(body: bytes, depth: int) -> None:
+    """The last two: escaped quotes and an unterminated string, scanned once (a backtracking scan took minutes)."""
+    assert json_depth(body) == depth
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[" * MAX_BODY_DEPTH + b"]" * MAX_BODY_DEPTH, "BODY_NOT_OBJECT"),  # as deep as allowed
+        (b"[" * (MAX_BODY_DEPTH + 1) + b"]" * (MAX_BODY_DEPTH + 1), "BODY_TOO_DEEP"),
+        (b"[" * 100_000, "BODY_TOO_DEEP"),
+        (b'{"name": "a", "name": "b"}', "NAME_REPEATED"),
+        (b'{"x": {"x": 1, "x": 1}}', "PROPERTY_REPEATED"),
+        (json.dumps({"a": {f"k{i}": 1 for i in range(MAX_BODY_PROPERTIES + 1)}}).encode(), "TOO_MANY_PROPERTIES"),
+        (b'{"name": "\xed\xa0\x80"}', "INVALID_JSON"),
+    ],
+)
+def test_read_json_object_bounds_the_body_before_anything_works_on_it(body: bytes, code: str) -> None:
+    bind_request(body)
+    with pytest.raises(BadRequestException) as raised:
+        read_json_object("c5", {"name"})
+    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == (code, 400, "c5")
+
+
+def test_read_json_object_takes_the_most_properties_it_allows() -> None:
+    body = {f"k{i}": 1 for i in range(MAX_BODY_PROPERTIES)}
+    bind_request(json.dumps(body).encode())
+    assert read_json_object(None, {"name"}) == body
+
+
+def test_error_body_and_log_lines_bound_what_a_client_sent(capsys: pytest.CaptureFixture) -> None:
+    error = BadRequestException("c6", "INVALID_DATA", "unexpected property " + "k" * 90_000).with_details(
+        "results", "[" + "x" * 90_000 + "]"
+    )
+    status, body = error_body(error)
+    parsed = json.loads(body)
+    assert status == 400 and len(body) < 1000
+    assert parsed["message"].startswith("unexpected property kkk") and parsed["message"].endswith("…")
+    assert len(parsed["message"]) == len(parsed["details"]["results"]) == MAX_ERROR_TEXT
+    instrument("c6", "svc.op", "exec", console_logger(), LogCounters(), NullTracer()).end_failure(error)
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "Rejected svc.op" in line]
+    assert len(line) < 500
+
+
+def test_escaped_escapes_every_line_separator() -> None:
+    assert _escaped("a\nb\rc\x85d\u2028e\u2029f\x0b\x0c\x1c\ud800") == (
+        "a\\nb\\rc\\x85d\\u2028e\\u2029f\\x0b\\x0c\\x1c\\ud800"
+    )
+    assert len(_escaped("\U0001f600" * 1000)) == MAX_ERROR_TEXT
 
 
 def test_parameters_still_drop_an_empty_key_and_split_a_dotted_one() -> None:
