@@ -3,7 +3,6 @@
 import contextlib
 import io
 import sys
-from pathlib import Path
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException
@@ -14,12 +13,11 @@ from pip_services3_rpc.build import DefaultRpcFactory
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from LibraryWorkarounds import UtcConsoleLogger, utc_console_logger_factory
 from process.CommandLine import Invocation, parse_command_line
-from process.ConfigReader import read_config
+from process.ConfigReader import CONFIG_PATH, read_config
 from process.StopSignals import StopSignals
 from process.Streams import guard_standard_streams
 
-# Beside this file, not in the working directory, so `python /any/path/run.py` finds it.
-CONFIG_PATH = Path(__file__).with_name("config.yml")
+__all__ = ["CONFIG_PATH", "HelloWorldProcess"]
 
 
 class HelloWorldProcess(ProcessContainer):
@@ -45,7 +43,8 @@ class HelloWorldProcess(ProcessContainer):
         """Opens the container as `invocation` (by default: sys.argv's) asks, waits for a stop signal, closes.
 
         A signal during startup is answered once the container has opened what it opens: it is then closed
-        at once. See parse_command_line for `--help` and mistakes.
+        at once. One that comes before the opening begins stops it before opening (and says so).
+        See parse_command_line for `--help` and mistakes.
         """
         invocation = invocation or parse_command_line()
         if self._stop_signals is None:
@@ -62,6 +61,8 @@ class HelloWorldProcess(ProcessContainer):
             )
         signal_name = self._stop_signals.wait().name
         self._logger.info(correlation_id, f"{signal_name} received: closing")
+        if not self.is_open():  # the signal came before open: the library's close would say nothing
+            self._logger.info(correlation_id, f"Container {self._info.name} stopped before opening")
         self.close(correlation_id)
 
     def read_config_from_file(self, correlation_id: str | None, path: str, parameters: ConfigParams) -> None:

@@ -3,29 +3,59 @@
     python run.py [-h] [-c FILE] [-p KEY=VALUE]...
 
 Exits 0 after SIGTERM, SIGINT (Ctrl-C) or SIGHUP, whenever it comes; a second SIGTERM or Ctrl-C while
-closing ends it at once. A startup failure prints one line and exits 1; a command-line mistake prints
-the usage and exits 2. `--help` lists the options and every parameter with its default.
+closing, a second or more after the first, ends it at once. A startup failure prints one line and exits 1;
+a command-line mistake prints the usage and exits 2. `--help` lists the options and every parameter with its default.
 """
 
 import os
 import sys
-import time
 
-from process.PythonVersion import unsupported_python
+
+def stop_before_the_handlers(kind: type, error: BaseException, traceback: object) -> None:
+    """Until StopSignals replaces it, Python's own SIGINT handler raises KeyboardInterrupt: a Ctrl-C then
+    ends the process as it would later, exit 0 with nothing opened, instead of with a traceback."""
+    if issubclass(kind, KeyboardInterrupt):
+        try:
+            os.write(2, b"hello-world: SIGINT received: stopped before opening\n")
+        finally:
+            os._exit(0)
+    sys.__excepthook__(kind, error, traceback)
+
+
+# First of all, so that a signal at any moment from here on stops the process gracefully (before this
+# line: see docs/process.md). StopSignals, like PythonVersion, imports on any Python 3.
+sys.excepthook = stop_before_the_handlers
+from process.StopSignals import StopSignals  # noqa: E402
+
+STOP_SIGNALS = StopSignals()
+STOP_SIGNALS.install()
+sys.excepthook = sys.__excepthook__
+
+from process.PythonVersion import unsupported_python  # noqa: E402
 
 # Checked before anything imports the stack: on 3.13 the import itself fails with a confusing traceback.
 if unsupported_python():
     sys.exit(unsupported_python())
 
-# Before the slow imports below: from here on a signal stops the process gracefully, and no write to a
-# closed stdout or stderr can fail. A mistake on the command line or in a parameter is told at once.
-from process.CommandLine import parse_command_line
-from process.StopSignals import StopSignals
-from process.Streams import guard_standard_streams
+
+def dependencies_missing(missing: ModuleNotFoundError) -> str:
+    return (
+        f"hello-world: {missing} (the dependencies are not installed here). Install them in a venv and run "
+        "with it: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python run.py"
+    )
+
+
+# Before the slow imports below: no write to a closed stdout or stderr can fail, and a mistake on the
+# command line or in a parameter is told at once.
+import time  # noqa: E402
+
+from process.Streams import guard_standard_streams  # noqa: E402
 
 guard_standard_streams()
-STOP_SIGNALS = StopSignals()
-STOP_SIGNALS.install()
+try:
+    from process.CommandLine import parse_command_line
+except ModuleNotFoundError as missing:
+    sys.exit(dependencies_missing(missing))
 try:
     INVOCATION = parse_command_line()
 except ValueError as bad_parameter:
@@ -37,10 +67,7 @@ try:
     skip_cheroot_version_lookup()
     from HelloWorldProcess import HelloWorldProcess
 except ModuleNotFoundError as missing:
-    sys.exit(
-        f"hello-world: {missing} (the dependencies are not installed here). Install them in a venv and run "
-        "with it: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python run.py"
-    )
+    sys.exit(dependencies_missing(missing))
 
 
 def describe(error: BaseException) -> str:

@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from process.ConfigReader import CONFIG_PATH, placeholders
 from process.Parameters import PARAMETERS, check_parameters
 
 
@@ -43,8 +44,16 @@ def parameters_help() -> str:
 def parse_command_line(args: Sequence[str] | None = None) -> Invocation:
     """Parses `args` (sys.argv's by default) and merges the environment into the parameters, the
     environment winning as in ProcessContainer. `--help` and a mistake end here through SystemExit (0 and
-    2); a parameter with a wrong value raises ValueError naming it."""
-    options = parser().parse_args(args)
+    2), as does a `-p` key that the config file has no placeholder for (a typo, which the template would
+    ignore); a parameter with a wrong value raises ValueError naming it. The environment is not checked
+    for unknown names: it holds many variables that are not meant for the service."""
+    command_line = parser()
+    options = command_line.parse_args(args)
+    config_path = options.config or str(CONFIG_PATH)
+    known = placeholders(config_path)
+    for key, _ in options.params:
+        if known is not None and key not in known:
+            command_line.error(f"-p {key}: {options.config or CONFIG_PATH.name} has no parameter {key}")
     parameters = {**dict(options.params), **os.environ}
     check_parameters(parameters)
     return Invocation(options.config, parameters)

@@ -10,10 +10,27 @@ arrives exactly as given, in any position of the file (quoted, unquoted, inside 
 import re
 import secrets
 from collections.abc import Mapping
+from pathlib import Path
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_components.config import JsonConfigReader, YamlConfigReader
 from pip_services3_container.config import ContainerConfig
+from pip_services3_expressions.mustache import MustacheTemplate
+
+# Beside run.py, not in the working directory, so `python /any/path/run.py` finds it.
+CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.yml"
+
+
+def placeholders(path: str) -> set[str] | None:
+    """The names of the {{NAME}} placeholders of the config file `path`, as the library's template reads
+    them; None when the file cannot be read or parsed (reading it later says why, in one line)."""
+    try:
+        template = MustacheTemplate(Path(path).read_text())
+    except Exception:  # any failure here is reported by the real read, in one line
+        return None
+    names: dict[str, None] = {}
+    template.create_variables(names)
+    return set(names)
 
 
 def read_config(correlation_id: str | None, path: str, parameters: Mapping[str, str]) -> ContainerConfig:

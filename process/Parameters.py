@@ -3,52 +3,69 @@
 Plain Python, so that run.py checks the command line and the parameters before the slow imports.
 """
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-LOG_LEVELS = "trace, debug, info, warn, error, fatal"
-# What pip_services3_components 3.5.9 LogLevelConverter.to_log_level reads, case aside; it reads anything
-# else as info. test_HelloWorldProcess checks that the two agree.
-LOG_LEVEL_NAMES = frozenset(
-    [
-        "nothing",
-        "none",
-        "fatal",
-        "error",
-        "warn",
-        "warning",
-        "info",
-        "debug",
-        "trace",
-        "0",
-        "1",
-        "2",
-        "3",
-        "4",
-        "5",
-        "6",
-    ]
-)
-ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?")
+from IHelloWorldController import MAX_NAME_LENGTH
+
+# The documented levels, accepted in any case. The libraries read more (pip_services3_components 3.5.9:
+# nothing, none, warning, 0-6; the endpoint: nothing) but not all the same ones: one set for both
+# parameters, each level known to both (test_HelloWorldProcess checks it).
+LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
+# The rules of a name (IHelloWorldController.NAME_RULES): control characters anywhere are refused.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?")
+# RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 63 characters at most each.
+HOST_NAME_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+MAX_HOST_NAME = 253
 
 
 def log_level_problem(value: str) -> str | None:
-    if value.lower() not in LOG_LEVEL_NAMES:
-        return f"is not a log level ({LOG_LEVELS})"
+    if value.lower() not in LOG_LEVELS:
+        return f"is not a log level ({', '.join(LOG_LEVELS)})"
     return None
+
+
+def is_port(text: str) -> bool:
+    return bool(re.fullmatch(r"[0-9]{1,5}", text)) and 0 < int(text) < 65536
 
 
 def port_problem(value: str) -> str | None:
-    if not re.fullmatch(r"[0-9]{1,5}", value) or not 0 < int(value) < 65536:
-        return "is not a port number (1-65535)"
-    return None
+    return None if is_port(value) else "is not a port number (1-65535)"
+
+
+def host_problem(value: str) -> str | None:
+    """An IP address, or a host name: the endpoint binds what it resolves to."""
+    try:
+        ipaddress.ip_address(value)
+        return None
+    except ValueError:
+        pass
+    name = value.removesuffix(".")
+    if len(name) <= MAX_HOST_NAME and all(HOST_NAME_LABEL.fullmatch(label) for label in name.split(".")):
+        return None
+    return "is not an IP address or a host name (e.g. 0.0.0.0, 127.0.0.1, ::, localhost)"
 
 
 def origins_problem(value: str) -> str | None:
-    for origin in value.split(","):
-        if origin.strip() != "*" and not ORIGIN.fullmatch(origin.strip()):
-            return f"has {origin.strip()!r}, not an origin (http[s]://host[:port], or * for any)"
+    for origin in (text.strip() for text in value.split(",")):
+        match = ORIGIN.fullmatch(origin)
+        if origin != "*" and not (match and (match.group(2) is None or is_port(match.group(2)))):
+            return f"has {origin!r}, not an origin (http[s]://host[:port], port 1-65535, or * for any)"
+    return None
+
+
+def name_problem(value: str) -> str | None:
+    """The controller's rules for a name (IHelloWorldController.NAME_RULES); blank is refused too, since
+    an empty value already means the default."""
+    if CONTROL_CHARACTERS.search(value):
+        return "has control characters"
+    if not value.strip():
+        return "is blank (leave it unset for the default)"
+    if len(value.strip()) > MAX_NAME_LENGTH:
+        return f"is longer than {MAX_NAME_LENGTH} characters"
     return None
 
 
@@ -63,10 +80,21 @@ class Parameter:
 # The parameters config.yml reads, in README's order. `run.py --help` prints this table and
 # test_run.py checks that README's configuration table says the same.
 PARAMETERS = (
-    Parameter("HTTP_HOST", "0.0.0.0", "address the HTTP endpoint binds (`127.0.0.1` for local only)"),
+    Parameter(
+        "HTTP_HOST",
+        "0.0.0.0",
+        "IP address or host name the HTTP endpoint binds (`127.0.0.1` for local only)",
+        host_problem,
+    ),
     Parameter("HTTP_PORT", "8080", "port of the HTTP endpoint shared by all services", port_problem),
-    Parameter("LOG_LEVEL", "info", f"console log level: {LOG_LEVELS}", log_level_problem),
-    Parameter("DEFAULT_NAME", "World", "the name greeted when a request gives none; any text, taken literally"),
+    Parameter("LOG_LEVEL", "info", f"console log level: {', '.join(LOG_LEVELS)} (any case)", log_level_problem),
+    Parameter(
+        "DEFAULT_NAME",
+        "World",
+        f"the name greeted when a request gives none; trimmed, at most {MAX_NAME_LENGTH} characters, "
+        "no control characters",
+        name_problem,
+    ),
     Parameter(
         "CORS_ORIGINS",
         "",
@@ -78,10 +106,16 @@ PARAMETERS = (
         "ACCESS_LOG_LEVEL",
         "debug",
         "level of the one-line-per-request access log (`GET /heartbeat 200 0.4 ms`, under the request's "
-        "correlation id); a 5xx is always logged at `error`",
+        "correlation id), one of LOG_LEVEL's; a 5xx is always logged at `error`",
         log_level_problem,
     ),
 )
+
+
+def shown(value: str) -> str:
+    """`value` quoted for a one-line message, cut when long."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(value)} characters)"
 
 
 def check_parameters(parameters: Mapping[str, str]) -> None:
@@ -91,4 +125,4 @@ def check_parameters(parameters: Mapping[str, str]) -> None:
         value = parameters.get(parameter.name)
         problem = parameter.problem(value) if value and parameter.problem else None
         if problem:
-            raise ValueError(f"{parameter.name}={value!r} {problem}")
+            raise ValueError(f"{parameter.name}={shown(value)} {problem}")

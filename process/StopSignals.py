@@ -5,26 +5,36 @@ container has opened (a signal during startup killed the process with status -15
 default action kills at once, without closing anything), and logs from the handler before it sets its
 exit event (a broken stdout then lost the signal). StopSignals is installed on run.py's first lines and
 its handler writes nothing.
+
+Written for any Python 3 (no syntax or annotation newer than 3.6), like PythonVersion: run.py installs it
+before it checks the Python version.
 """
 
 import os
 import signal
+import time
 from types import FrameType
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# Seconds after the first stop signal during which another one is the same request, not a demand to end
+# at once: GNU `timeout` and a terminal's Ctrl-C signal the whole process group, so the process often gets
+# the same signal twice within microseconds (once directly, once through its group).
+REPEAT_GRACE = 1.0
 
 
 class StopSignals:
-    """Records the first stop signal and wakes `wait`; a second SIGINT or SIGTERM ends the process at once.
+    """Records the first stop signal and wakes `wait`; a later SIGINT or SIGTERM ends the process at once.
 
     The first signal only asks: the process finishes opening, then closes every component and exits 0.
-    An operator who will not wait for a slow close sends SIGINT or SIGTERM again (Ctrl-C twice): the
-    signal's default action then ends the process on the spot (status 128 + signal number in a shell,
-    130 or 143) with nothing closed. A repeated SIGHUP (a terminal going away) changes nothing.
+    An operator who will not wait for a slow close sends SIGINT or SIGTERM again (Ctrl-C twice), at least
+    REPEAT_GRACE seconds after the first: the signal's default action then ends the process on the spot
+    (status 128 + signal number in a shell, 130 or 143) with nothing closed. One within REPEAT_GRACE, and
+    any repeated SIGHUP (a terminal going away), changes nothing.
     """
 
     def __init__(self) -> None:
-        self.received: signal.Signals | None = None
+        self.received = None  # type: signal.Signals | None
+        self._received_at = 0.0
         # A pipe rather than a threading.Event: a handler that takes a lock the main thread holds
         # deadlocks, while writing one byte to a pipe cannot block on anything.
         self._read_end, self._write_end = os.pipe()
@@ -37,11 +47,13 @@ class StopSignals:
             if signal_number == signal.SIGTERM or signal.getsignal(signal_number) is not signal.SIG_IGN:
                 signal.signal(signal_number, self._handle)
 
-    def _handle(self, signal_number: int, _frame: FrameType | None) -> None:
+    def _handle(self, signal_number: int, _frame: "FrameType | None") -> None:
+        now = time.monotonic()
         if self.received is None:
             self.received = signal.Signals(signal_number)
+            self._received_at = now
             os.write(self._write_end, b"!")
-        elif signal_number != signal.SIGHUP:
+        elif signal_number != signal.SIGHUP and now - self._received_at >= REPEAT_GRACE:
             signal.signal(signal_number, signal.SIG_DFL)
             os.kill(os.getpid(), signal_number)
 
@@ -49,7 +61,7 @@ class StopSignals:
     def requested(self) -> bool:
         return self.received is not None
 
-    def wait(self) -> signal.Signals:
+    def wait(self) -> "signal.Signals":
         """Blocks until a stop signal has come (returns at once if one already has) and names it."""
         if self.received is None:
             os.read(self._read_end, 1)  # interrupted by each signal, its handler run, then resumed (PEP 475)

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor
 from pip_services3_commons.run import IOpenable
 from pip_services3_components.log import LogLevelConverter
@@ -14,7 +15,8 @@ from pip_services3_prometheus.count import PrometheusCounters
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldRestService import HelloWorldRestService
-from process.Parameters import LOG_LEVEL_NAMES, PARAMETERS, log_level_problem
+from http_endpoint.options import LOG_LEVELS as ENDPOINT_LOG_LEVELS
+from process.Parameters import LOG_LEVELS, PARAMETERS, host_problem, log_level_problem, name_problem
 from support import configured_descriptors, metric, wait_until_serving
 
 
@@ -182,9 +184,44 @@ def test_the_parameter_table_is_what_config_yml_reads() -> None:
     assert {p.name: p.default for p in PARAMETERS} == config_yml_parameters()
 
 
-def test_accepted_log_levels_are_those_the_library_knows() -> None:
-    for name in LOG_LEVEL_NAMES:
-        assert LogLevelConverter.to_log_level(name.upper(), None) is not None, name
-    for name in ("verbose", "garbage", "warnings", "7", "info "):
-        assert LogLevelConverter.to_log_level(name, None) is None, name
+def test_accepted_log_levels_are_those_the_logger_and_the_endpoint_know() -> None:
+    """LOG_LEVEL and ACCESS_LOG_LEVEL accept the same six names in any case; the libraries read more
+    (none, warning, 5...), which the process refuses so that the docs' list is the whole truth."""
+    assert LOG_LEVELS == ("trace", "debug", "info", "warn", "error", "fatal")
+    for name in LOG_LEVELS:
+        for spelling in (name, name.upper(), name.capitalize()):
+            assert log_level_problem(spelling) is None
+            assert LogLevelConverter.to_log_level(spelling, None) is not None, spelling
+            assert spelling.lower() in ENDPOINT_LOG_LEVELS
+    for name in ("verbose", "garbage", "warnings", "7", "info ", "none", "nothing", "warning", "0", "5"):
         assert log_level_problem(name)
+
+
+NAMES = ["World", "  padded  ", "x" * 256, f" {'x' * 256} ", "ünï ✓", " ", "\t", "a\nb", "x\x7f", "x" * 257]
+
+
+@pytest.mark.parametrize("name", NAMES, ids=range(len(NAMES)))
+def test_default_name_is_checked_by_the_rules_of_a_name(name: str) -> None:
+    """DEFAULT_NAME is refused exactly when the controller refuses the same text as a name, or it is blank."""
+    try:
+        HelloWorldController().greeting(name)
+        refused_as_a_name = False
+    except BadRequestException:
+        refused_as_a_name = True
+    assert (name_problem(name) is not None) == (refused_as_a_name or not name.strip())
+
+
+@pytest.mark.parametrize(
+    "host", ["0.0.0.0", "127.0.0.1", "::", "::1", "fe80::1%eth0", "localhost", "my-host.example.com", "example.com."]
+)
+def test_an_ip_address_or_host_name_is_a_host(host: str) -> None:
+    assert host_problem(host) is None
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["a" * 300, "a" * 64 + ".example", "bad host", "-dash.example", "dash-.example", "a..b", "[::1]", "hôte", "a/b"],
+    ids=range(9),
+)
+def test_anything_else_is_not_a_host(host: str) -> None:
+    assert host_problem(host)

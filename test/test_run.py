@@ -1,5 +1,7 @@
 """The whole service as a user runs it: `python run.py` in a subprocess, from another working directory."""
 
+import contextlib
+import os
 import re
 import shutil
 import signal
@@ -126,16 +128,67 @@ def test_a_signal_stops_it_after_the_reader_of_its_output_went_away(
             popen.kill()
 
 
-def test_a_signal_while_it_imports_stops_it_before_it_opens(tmp_path: Path, port: int) -> None:
-    """SIGTERM as soon as the process has a handler for it, long before it serves: exit 0, nothing opened."""
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_signal_while_it_imports_stops_it_before_it_opens(tmp_path: Path, port: int, signal_number: int) -> None:
+    """A stop signal as soon as the process has a handler for it, long before it serves: exit 0, nothing
+    opened, and a line that says so (the library's close says nothing of a container it never opened)."""
     process = RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path)
     deadline = time.monotonic() + 10
     while not signal_handled(process.popen.pid, signal.SIGTERM):
         assert process.popen.poll() is None and time.monotonic() < deadline
         time.sleep(0.001)  # poll interval
-    assert process.stop(timeout=5) == 0
-    assert "SIGTERM received: closing" in process.output
+    assert process.stop(timeout=5, signal_number=signal_number) == 0
+    assert f"{signal_number.name} received: closing" in process.output
+    assert "Container hello-world stopped before opening" in process.output
     assert "started" not in process.output
+    assert "Traceback" not in process.output
+
+
+def test_stop_signals_are_handled_before_run_py_imports_anything_else(run_to_exit: RunToExit) -> None:
+    """The handlers come first: the Python check, the command line and the rest are imported after them."""
+    result = run_to_exit("--help", PYTHONPROFILEIMPORTTIME="1")
+    assert result.returncode == 0
+    imported = re.findall(r"^import time:.*\| +([\w.]+)$", result.stderr, re.M)
+    handlers = imported.index("process.StopSignals")
+    for later in ("process.PythonVersion", "process.CommandLine", "argparse", "dataclasses"):
+        assert imported.index(later) > handlers, later
+
+
+INTERRUPT_FIRST_IMPORT = """
+import builtins, os, runpy, signal, sys
+
+real_import = builtins.__import__
+
+
+def interrupting_import(name, *args, **kwargs):
+    if name.startswith("process."):  # run.py's first import of its own modules: the earliest it can be hit
+        builtins.__import__ = real_import
+        os.kill(os.getpid(), signal.SIGINT)  # Python's own handler raises KeyboardInterrupt right here
+    return real_import(name, *args, **kwargs)
+
+
+sys.path.insert(0, os.path.dirname(sys.argv[1]))
+sys.argv = sys.argv[1:]
+builtins.__import__ = interrupting_import
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_ctrl_c_before_the_handlers_stops_it_without_a_traceback(tmp_path: Path, port: int) -> None:
+    """Ctrl-C ~20 ms after the start printed a KeyboardInterrupt traceback and exited 130."""
+    result = subprocess.run(
+        [sys.executable, "-c", INTERRUPT_FIRST_IMPORT, str(RUN_PY)],
+        cwd=tmp_path,
+        env=process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)),
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "",
+        "hello-world: SIGINT received: stopped before opening\n",
+    )
 
 
 def test_a_signal_as_soon_as_the_port_accepts_closes_what_was_opened(tmp_path: Path, port: int) -> None:
@@ -177,6 +230,7 @@ def test_sighup_keeps_being_ignored_under_nohup(tmp_path: Path, port: int) -> No
 SLOW_CLOSE = """
 import threading
 from pip_services3_commons.run import IOpenable
+from process.StopSignals import REPEAT_GRACE
 
 
 class SlowClose(IOpenable):
@@ -187,25 +241,88 @@ class SlowClose(IOpenable):
         pass
 
     def close(self, correlation_id):
-        print("slow close started", flush=True)
-        threading.Event().wait(60)  # a component that takes a minute to close
+        threading.Event().wait(REPEAT_GRACE + 0.1)  # slow from the start, a minute in all
+        print("slow close under way", flush=True)
+        threading.Event().wait(60)
 """
+
+
+def start_with_component(
+    start_process: Start, tmp_path: Path, source: str, type_name: str, **env: str
+) -> tuple[RunningProcess, str]:
+    """The process with one more component, of class `type_name` defined by `source`."""
+    module = type_name.lower()
+    (tmp_path / f"{module}.py").write_text(source)
+    config = (ROOT / "config.yml").read_text() + f'\n- type: "{type_name},{module}"\n'
+    (tmp_path / f"{module}.yml").write_text(config)
+    return start_process("-c", f"{module}.yml", PYTHONPATH=str(tmp_path), **env)
+
+
+def wait_for_output(process: RunningProcess, text: str) -> None:
+    deadline = time.monotonic() + 10
+    while text not in process.output:
+        assert process.popen.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)  # poll interval
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_a_second_signal_during_a_slow_close_ends_it_at_once(
     start_process: Start, tmp_path: Path, signal_number: int
 ) -> None:
-    (tmp_path / "slow_close.py").write_text(SLOW_CLOSE)
-    config = (ROOT / "config.yml").read_text() + '\n- type: "SlowClose,slow_close"\n'
-    (tmp_path / "slow.yml").write_text(config)
-    process, _ = start_process("-c", "slow.yml", PYTHONPATH=str(tmp_path))
+    """Once REPEAT_GRACE has passed since the first signal (the component's close takes longer)."""
+    process, _ = start_with_component(start_process, tmp_path, SLOW_CLOSE, "SlowClose")
     process.popen.send_signal(signal_number)
-    deadline = time.monotonic() + 10
-    while "slow close started" not in process.output:
-        assert process.popen.poll() is None and time.monotonic() < deadline
-        time.sleep(0.01)  # poll interval
+    wait_for_output(process, "slow close under way")
     assert process.stop(timeout=2, signal_number=signal_number) == -signal_number
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_the_same_signal_twice_back_to_back_is_one_request(start_process: Start, signal_number: int) -> None:
+    """`timeout 20 python run.py`, then SIGTERM to timeout: it signals the child, then the child's group."""
+    process, _ = start_process()
+    process.popen.send_signal(signal_number)
+    process.popen.send_signal(signal_number)
+    assert process.popen.wait(timeout=5) == 0
+    assert "Container hello-world stopped" in process.output
+
+
+HELD_CLOSE = """
+import os
+from pip_services3_commons.run import IOpenable
+
+
+class HeldClose(IOpenable):
+    def is_open(self):
+        return True
+
+    def open(self, correlation_id):
+        pass
+
+    def close(self, correlation_id):
+        release = os.open(os.environ["RELEASE_FIFO"], os.O_RDWR)  # does not wait for a writer
+        print("close held", flush=True)
+        os.read(release, 1)  # until the test writes
+"""
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+def test_a_repeat_just_after_the_first_signal_does_not_force_the_exit(
+    start_process: Start, tmp_path: Path, signal_number: int
+) -> None:
+    """The repeat surely comes after the first was handled and before the close ends (which the test
+    holds): it is the same request, so the close completes and the process exits 0."""
+    fifo = tmp_path / "release"
+    os.mkfifo(fifo)
+    process, _ = start_with_component(start_process, tmp_path, HELD_CLOSE, "HeldClose", RELEASE_FIFO=str(fifo))
+    process.popen.send_signal(signal_number)
+    wait_for_output(process, "close held")
+    process.popen.send_signal(signal_number)
+    with contextlib.suppress(OSError):  # ENXIO: no reader, the process has ended already
+        release = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(release, b"!")
+        os.close(release)
+    assert process.popen.wait(timeout=5) == 0
+    assert "Container hello-world stopped" in process.output
 
 
 def test_no_request_sent_before_sigterm_fails(start_process: Start) -> None:
@@ -263,7 +380,7 @@ def test_c_overrides_the_config_file(start_process: Start, tmp_path: Path) -> No
     assert requests.get(f"{url}/status", timeout=5).json()["description"] == "Custom"
 
 
-@pytest.mark.parametrize("value", ["yes", "Dr: Who #1", "line one\nline \"two\" 'ünï✓' {{DEFAULT_NAME}} [x] &a *b"])
+@pytest.mark.parametrize("value", ["yes", "Dr: Who #1", "line \"two\" 'ünï✓' {{DEFAULT_NAME}} [x] &a *b"])
 def test_a_hostile_environment_value_arrives_as_that_exact_string(start_process: Start, value: str) -> None:
     _, url = start_process(DEFAULT_NAME=value)
     assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == f"Hello, {value}!"
@@ -285,13 +402,79 @@ def test_a_p_value_is_taken_literally(start_process: Start) -> None:
         ("HTTP_PORT", "70000"),
         ("CORS_ORIGINS", "example.com"),
         ("CORS_ORIGINS", "https://ok.example.com,https://bad.example.com/path"),
+        ("CORS_ORIGINS", "https://a.example:99999"),
+        ("CORS_ORIGINS", "https://ok.example.com,http://a.example:0"),
+        ("LOG_LEVEL", "none"),
+        ("LOG_LEVEL", "5"),
+        ("LOG_LEVEL", "warning"),
+        ("ACCESS_LOG_LEVEL", "none"),
+        ("ACCESS_LOG_LEVEL", "0"),
+        ("DEFAULT_NAME", " "),
+        ("DEFAULT_NAME", "two\nlines"),
+        ("DEFAULT_NAME", "tab\tinside"),
+        ("DEFAULT_NAME", "x" * 257),
+        ("HTTP_HOST", "bad host"),
+        ("HTTP_HOST", "-dash.example"),
+        ("HTTP_HOST", "a" * 64 + ".example"),
     ],
+    ids=lambda value: value if len(value) < 30 else f"{value[:20]}...",
 )
 def test_a_bad_parameter_value_exits_1_with_one_line_naming_it(
     run_to_exit: RunToExit, port: int, name: str, value: str
 ) -> None:
     result = run_to_exit(**{"HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(port), name: value})
-    assert_one_line_failure(result, f"{name}={value!r}")
+    assert_one_line_failure(result, f"{name}={value!r}" if len(value) < 60 else f"{name}={value[:20]!r}"[:-1])
+
+
+def test_a_long_bad_value_is_named_in_one_short_line(run_to_exit: RunToExit, port: int) -> None:
+    """A 300-character host failed inside the idna codec ("label too long"), without naming HTTP_HOST."""
+    result = run_to_exit(HTTP_HOST="a" * 300, HTTP_PORT=str(port))
+    assert_one_line_failure(result, "HTTP_HOST='aaaa", "(300 characters)", "not an IP address or a host name")
+    assert len(result.stderr) < 200
+
+
+@pytest.mark.parametrize(("name", "value"), [("LOG_LEVEL", "WARN"), ("ACCESS_LOG_LEVEL", "Trace")])
+def test_log_levels_are_read_in_any_case(start_process: Start, name: str, value: str) -> None:
+    process, _ = start_process(**{name: value})
+    assert process.stop() == 0
+
+
+def test_default_name_is_trimmed(start_process: Start) -> None:
+    _, url = start_process(DEFAULT_NAME=f"  {'x' * 256}  ")
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == f"Hello, {'x' * 256}!"
+
+
+@pytest.mark.parametrize("key", ["UNKNOWN", "HTTP_PROT", "http_port"])
+def test_a_p_key_the_config_does_not_read_is_a_command_line_mistake(
+    run_to_exit: RunToExit, port: int, key: str
+) -> None:
+    """The template ignores a name it has no placeholder for: `-p HTTP_PROT=9000` started on the default port."""
+    result = run_to_exit("-p", f"{key}={port}", HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("usage: run.py")
+    last_line = result.stderr.strip().splitlines()[-1]
+    assert last_line.startswith(f"run.py: error: -p {key}: ") and "config.yml" in last_line
+
+
+def test_p_keys_are_those_of_the_config_file_given(
+    start_process: Start, run_to_exit: RunToExit, tmp_path: Path
+) -> None:
+    config = (ROOT / "config.yml").read_text().replace("{{DEFAULT_NAME}}", "{{GREETED}}")
+    (tmp_path / "custom.yml").write_text(config.replace("{{#unless DEFAULT_NAME}}", "{{#unless GREETED}}"))
+    result = run_to_exit("-c", "custom.yml", "-p", "DEFAULT_NAME=Zed")
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == "run.py: error: -p DEFAULT_NAME: custom.yml has no parameter DEFAULT_NAME"
+    )
+    _, url = start_process("-c", "custom.yml", "-p", "GREETED=Zed")
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, Zed!"
+
+
+def test_environment_variables_the_config_does_not_read_are_ignored(start_process: Start) -> None:
+    process, _ = start_process(HTTP_PROT="9000", UNKNOWN="1")
+    assert process.stop() == 0
 
 
 @pytest.mark.parametrize(
