@@ -1,13 +1,12 @@
 """A client of the commandable service, for other services to call this one the Pip.Services way."""
 
-from pip_services3_commons.config import ConfigParams
 from pip_services3_rpc.clients import CommandableHttpClient
 
 from IHelloWorldController import check_name_argument
-from LibraryWorkarounds import InstrumentedCall, client_timeouts, instrument, repair_instrumentation
+from LibraryWorkarounds import RepairedHttpClient
 
 
-class HelloWorldCommandableHttpClient(CommandableHttpClient):
+class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient):
     """Calls POST /v1/hello_world/greeting.
 
     Configuration parameters:
@@ -21,17 +20,7 @@ class HelloWorldCommandableHttpClient(CommandableHttpClient):
 
     def __init__(self) -> None:
         super().__init__("v1/hello_world")
-        self._timeout = client_timeouts(ConfigParams())
-        repair_instrumentation(self)
-
-    def configure(self, config: ConfigParams) -> None:
-        """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
-        super().configure(config)
-        self._timeout = client_timeouts(config)
-
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
-        """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
-        return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
+        self._repair()
 
     def greeting(self, correlation_id: str | None, name: str | None) -> str:
         """Returns the service's greeting for `name` (None: the service's default name); refuses, without a call, a

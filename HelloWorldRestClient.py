@@ -1,13 +1,12 @@
 """A typed client of the hello-world REST service, for other services to call it the Pip.Services way."""
 
-from pip_services3_commons.config import ConfigParams
 from pip_services3_rpc.clients import RestClient
 
 from IHelloWorldController import check_name_argument
-from LibraryWorkarounds import InstrumentedCall, client_timeouts, instrument, repair_instrumentation
+from LibraryWorkarounds import RepairedHttpClient
 
 
-class HelloWorldRestClient(RestClient):
+class HelloWorldRestClient(RepairedHttpClient, RestClient):
     """Calls GET /hello_world/greeting.
 
     Configuration parameters:
@@ -22,17 +21,7 @@ class HelloWorldRestClient(RestClient):
     def __init__(self) -> None:
         super().__init__()
         self._base_route = "hello_world"
-        self._timeout = client_timeouts(ConfigParams())
-        repair_instrumentation(self)
-
-    def configure(self, config: ConfigParams) -> None:
-        """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
-        super().configure(config)
-        self._timeout = client_timeouts(config)
-
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
-        """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
-        return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
+        self._repair()
 
     def greeting(self, correlation_id: str | None, name: str | None) -> str:
         """Returns the service's greeting for `name` (None: the service's default name); refuses, without a call, a

@@ -447,3 +447,22 @@ def skip_cheroot_version_lookup() -> None:
     version as "unknown". Nothing else here uses pkg_resources.
     """
     sys.modules.setdefault("pkg_resources", None)
+
+
+class RepairedHttpClient:
+    """A mixin for a RestClient or CommandableHttpClient subclass (listed before it), bringing the fixes above:
+    timeouts in seconds with the connect timeout honoured (client_timeouts) and the instrumentation fixes
+    (repair_instrumentation, instrument). The client calls `_repair()` at the end of its constructor."""
+
+    def _repair(self) -> None:
+        self._timeout = client_timeouts(ConfigParams())
+        repair_instrumentation(self)
+
+    def configure(self, config: ConfigParams) -> None:
+        """Reads the connection and the timeouts, in seconds as `requests` wants them (see client_timeouts)."""
+        super().configure(config)
+        self._timeout = client_timeouts(config)
+
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
+        """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
+        return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
