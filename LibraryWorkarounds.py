@@ -181,20 +181,23 @@ def _escaped(text: str | None) -> str:
     return bounded((text or "").encode("unicode_escape").decode("ascii"))
 
 
-def read_json_object(correlation_id: str | None, parameters: Collection[str] = ()) -> dict[str, Any]:
+def read_json_object(
+    correlation_id: str | None, parameters: Collection[str] = (), max_size: int | None = None
+) -> dict[str, Any]:
     """The current request's body as the parameters of a command: one JSON object, or none for an empty body.
 
     pip_services3_rpc 3.3.4 RestService._get_data (which CommandableHttpService's handlers use) reads the body
     only when its Content-Type is application/json (else the parameters silently become {}), decodes a body that
     is a JSON string a second time, and takes a list or a number as parameters; a malformed body or a string that
-    is not JSON became a 500. Here the body is read whatever its Content-Type, up to bottle's MEMFILE_MAX (the
-    stock endpoint's only body limit; HelloWorldHttpEndpoint refuses larger bodies before), and anything but an
+    is not JSON became a 500. Here the body is read whatever its Content-Type, up to `max_size` bytes or bottle's
+    MEMFILE_MAX, whichever is less (MEMFILE_MAX is the stock endpoint's only body limit; HelloWorldHttpEndpoint
+    raises it to its own and refuses larger bodies before), and anything but an
     object is a BadRequestException: INVALID_JSON (not UTF-8 JSON), BODY_NOT_OBJECT, or BODY_TOO_LARGE with
     status 413. And the body is bounded before anything works on it (see json_object_pairs): BODY_TOO_DEEP,
     TOO_MANY_PROPERTIES, and <PARAMETER>_REPEATED for one of the command's `parameters` given twice in an object
     (NAME_REPEATED, as the REST route's query answers it), PROPERTY_REPEATED for any other key.
     """
-    limit = bottle.request.MEMFILE_MAX
+    limit = bottle.request.MEMFILE_MAX if max_size is None else min(max_size, bottle.request.MEMFILE_MAX)
     too_large = BadRequestException(correlation_id, "BODY_TOO_LARGE", f"Body is larger than {limit} bytes")
     if bottle.request.content_length > limit:
         raise too_large.with_status(413)
