@@ -22,10 +22,18 @@ MAX_LOGGED = 256
 
 
 def printable(text: str, limit: int = MAX_LOGGED) -> str:
-    """`text` made safe to log: control characters as \\xNN escapes, cut at `limit` characters."""
+    """`text` made safe to log, cut at `limit` characters: control characters as Python escapes (\\x1b, \\u2028),
+    and a backslash doubled, so that an escape in the log always means a character the client sent."""
     if len(text) > limit:
         text = text[:limit] + "..."
-    return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    return CONTROL_CHARACTERS.sub(_escape, text)
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 class Decorations:

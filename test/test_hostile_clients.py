@@ -359,3 +359,14 @@ def test_a_transfer_coding_other_than_chunked_gets_400(start_endpoint: Start) ->
     head = b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     status, body = raw_request(url, head + b"Transfer-Encoding: gzip, chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n")
     assert assert_error(status, body, 400)["code"] == "UNSUPPORTED_TRANSFER_CODING"
+
+
+def test_logged_escapes_are_unambiguous(start_endpoint: Start, capfd: pytest.CaptureFixture) -> None:
+    """A backslash the client sent is doubled, so "\\x0a" in the log is never a newline and a backslash alike;
+    U+2028 is written \\u2028, not \\x2028 (which reads as \\x20 and "28")."""
+    url = start_logging_endpoint(start_endpoint, "info")
+    capfd.readouterr()
+    for path in (b"/a%0a", b"/a%5cx0a", b"/b%e2%80%a8"):
+        raw_request(url, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    out = capfd.readouterr().out
+    assert "GET /a\\x0a 404" in out and "GET /a\\\\x0a 404" in out and "GET /b\\u2028 404" in out
