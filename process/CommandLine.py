@@ -54,7 +54,8 @@ def parse_command_line(args: Sequence[str] | None = None) -> Invocation:
     for key, _ in options.params:
         if known is not None and key not in known:
             command_line.error(f"-p {key}: {options.config or CONFIG_PATH.name} has no parameter {key}")
-    parameters = {**dict(options.params), **os.environ}
+    # An empty variable means unset (exported empty in many container setups): it does not hide a -p value.
+    parameters = {**dict(options.params), **{key: value for key, value in os.environ.items() if value}}
     check_parameters(parameters)
     return Invocation(options.config, parameters)
 

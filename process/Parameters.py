@@ -53,7 +53,7 @@ def origins_problem(value: str) -> str | None:
     for origin in (text.strip() for text in value.split(",")):
         match = ORIGIN.fullmatch(origin)
         if origin != "*" and not (match and (match.group(2) is None or is_port(match.group(2)))):
-            return f"has {origin!r}, not an origin (http[s]://host[:port], port 1-65535, or * for any)"
+            return f"has {shown(origin)}, not an origin (http[s]://host[:port], port 1-65535, or * for any)"
     return None
 
 
@@ -62,6 +62,8 @@ def name_problem(value: str) -> str | None:
     an empty value already means the default."""
     if CONTROL_CHARACTERS.search(value):
         return "has control characters"
+    if not value.isprintable() and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+        return "is not valid text (bytes that are not UTF-8)"
     if not value.strip():
         return "is blank (leave it unset for the default)"
     if len(value.strip()) > MAX_NAME_LENGTH:

@@ -433,6 +433,24 @@ def test_a_long_bad_value_is_named_in_one_short_line(run_to_exit: RunToExit, por
     assert len(result.stderr) < 200
 
 
+def test_a_default_name_of_bytes_that_are_not_utf_8_is_named_in_one_line(run_to_exit: RunToExit, port: int) -> None:
+    """It failed inside the controller's configure, in a line naming a component reference, not DEFAULT_NAME."""
+    result = run_to_exit(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), DEFAULT_NAME="caf\udce9")  # the byte 0xE9
+    assert_one_line_failure(result, "DEFAULT_NAME=", "not valid text")
+
+
+def test_a_long_bad_origin_is_cut_in_the_message(run_to_exit: RunToExit, port: int) -> None:
+    result = run_to_exit(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), CORS_ORIGINS="x" * 5000)
+    assert_one_line_failure(result, "CORS_ORIGINS=")
+    assert len(result.stderr) < 400
+
+
+def test_an_empty_environment_variable_does_not_hide_a_p_value(start_process: Start) -> None:
+    """Containers often export parameters empty; an empty value means unset, so -p applies."""
+    _, url = start_process("-p", "DEFAULT_NAME=Bob", DEFAULT_NAME="")
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, Bob!"
+
+
 @pytest.mark.parametrize(("name", "value"), [("LOG_LEVEL", "WARN"), ("ACCESS_LOG_LEVEL", "Trace")])
 def test_log_levels_are_read_in_any_case(start_process: Start, name: str, value: str) -> None:
     process, _ = start_process(**{name: value})
