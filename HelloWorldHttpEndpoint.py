@@ -130,7 +130,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         # 2. Stop accepting, let in-flight requests finish (on the server's loop, see _finish_requests).
         stopped = self._server.stop(max(0.0, self._close_deadline - time.monotonic()) + 0.5)
         if not stopped or pipeline.in_flight:
-            self._logger.warn(correlation_id, f"Closed with {pipeline.in_flight} requests still running")
+            self._logger.warn(correlation_id, f"Closed with requests still running: {pipeline.in_flight}")
         pipeline.shutdown()
         self._server = self._pipeline = self._app = None
         self._logger.info(correlation_id, "Closed HTTP endpoint")
