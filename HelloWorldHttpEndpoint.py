@@ -75,6 +75,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._app: bottle.Bottle | None = None
         self._pipeline: RequestPipeline | None = None
         self._server: GranianServer | None = None
+        # Until when close lets in-flight requests finish; none before close (the server has stopped by itself).
+        self._close_deadline = 0.0
 
     def configure(self, config: ConfigParams) -> None:
         self._config = config.set_defaults(DEFAULTS)
