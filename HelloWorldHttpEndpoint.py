@@ -32,6 +32,7 @@ from http_endpoint.errors import JSON, bottle_error, error_answer
 from http_endpoint.granian_server import GranianServer, TlsFiles
 from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
+from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from LibraryWorkarounds import LevelCheckingCompositeLogger
 
 BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -194,7 +195,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._app.add_hook("before_request", intercept)
 
     def get_correlation_id(self) -> str | None:
-        return bottle.request.query.get("correlation_id") or bottle.request.headers.get("correlation_id")
+        """The request's correlation id (query, else header), as the endpoint read and checked it."""
+        return bottle.request.environ.get(CORRELATION_ID_KEY)
 
     def get_param(self, param: str, default: Any = None) -> Any:
         return bottle.request.params.get(param, default)

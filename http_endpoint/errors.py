@@ -8,7 +8,7 @@ import bottle
 from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ErrorDescription
 
-from http_endpoint.rsgi_bridge import Headers
+from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY, Headers
 
 JSON = "application/json"
 # Pip.Services error categories of the statuses the endpoint answers itself.
@@ -82,8 +82,7 @@ def bottle_error(error: bottle.HTTPError) -> str:
     """bottle's own errors (404, 405, a handler's exception) as JSON instead of its HTML page; a 5xx keeps its
     traceback here so that the pipeline can log it (and only it) before the client gets "internal error"."""
     bottle.response.content_type = JSON
-    correlation_id = bottle.request.query.get("correlation_id") or bottle.request.headers.get("correlation_id")
-    description = describe(error.status_code, correlation_id)
+    description = describe(error.status_code, bottle.request.environ.get(CORRELATION_ID_KEY))
     if error.status_code < 500:
         description.message = str(error.body)
     else:

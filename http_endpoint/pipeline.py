@@ -68,7 +68,7 @@ class RequestPipeline:
         body = await self._guards.read_body(protocol, head) if head.has_body else None
         if self._decorations.is_preflight(scope.method, head.headers):
             return 204, PREFLIGHT_HEADERS.copy(), b""
-        environ = environ_of(scope, head.headers, body)
+        environ = environ_of(scope, head.headers, body, head.correlation_id)
         if self._pool is None:
             status, headers, content = call_wsgi(self._app, environ)
         else:

@@ -18,6 +18,8 @@ _WSGI_KEYS: dict[str, str] = {}
 # Header names are bounded in number (hyper refuses more than 100 per request) but not in variety.
 _MAX_CACHED_KEYS = 1024
 _NO_BODY = io.BytesIO(b"")
+# Where the environ carries the request's correlation id, as the guards read and checked it.
+CORRELATION_ID_KEY = "hello_world.correlation_id"
 
 
 class _Discard(io.StringIO):
@@ -40,8 +42,9 @@ def wsgi_key(name: str) -> str:
     return key
 
 
-def environ_of(scope: Any, headers: dict[str, str], body: bytes | None) -> dict[str, Any]:
-    """The WSGI environ of a request whose headers are already collected as WSGI keys (see guards)."""
+def environ_of(scope: Any, headers: dict[str, str], body: bytes | None, correlation_id: str | None) -> dict[str, Any]:
+    """The WSGI environ of a request whose headers are already collected as WSGI keys and whose correlation id is
+    already read and checked (see guards): the id is handed on under CORRELATION_ID_KEY."""
     server_name, _, server_port = scope.server.rpartition(":")
     environ = {
         "REQUEST_METHOD": scope.method,
@@ -61,6 +64,7 @@ def environ_of(scope: Any, headers: dict[str, str], body: bytes | None) -> dict[
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
         "wsgi.version": (1, 0),
+        CORRELATION_ID_KEY: correlation_id,
     }
     environ.update(headers)
     environ.pop("HTTP_TRANSFER_ENCODING", None)  # the body is read already: bottle must not de-chunk it again
