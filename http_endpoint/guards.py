@@ -9,7 +9,7 @@ import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qsl, quote
 
 from http_endpoint.decorations import CONTROL_CHARACTERS
 from http_endpoint.errors import RequestRejectedError
@@ -113,11 +113,15 @@ def _target_size(path: str, query: str) -> int:
 
 def _correlation_id(query: str, header: str | None) -> str | None:
     """The client's correlation id: `correlation_id` in the query, else the `correlation_id` header; refused
-    (400) when it could not be echoed and logged safely."""
+    (400) when it could not be echoed and logged safely.
+
+    The query is read as bottle reads it for every service (keys unescaped, the last value, an empty one meaning
+    none): `correlation%5Fid=...` is a correlation id too. Without a "%" the key can only be there literally.
+    """
     value = header
-    if "correlation_id=" in query:
-        values = parse_qs(query).get("correlation_id")
-        if values:
+    if "correlation_id" in query or "%" in query:
+        values = [text for key, text in parse_qsl(query, keep_blank_values=True) if key == "correlation_id"]
+        if values and values[-1]:
             value = values[-1]
     if value is not None and (len(value) > MAX_CORRELATION_ID or CONTROL_CHARACTERS.search(value)):
         raise RequestRejectedError(

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import bottle
@@ -19,7 +19,7 @@ from pip_services3_commons.errors import ConfigException, ConnectionException
 from pip_services3_components.log import ConsoleLogger
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-from support import Start, assert_error, free_port, raw_request
+from support import RunningProcess, Start, assert_error, free_port, raw_request
 
 STALLED_BODIES = [
     b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
@@ -222,6 +222,25 @@ def test_unsafe_correlation_ids_are_refused_and_never_echoed(
         assert description["correlation_id"] is None and correlation_id[:50] not in body.decode()
     logged = "".join(capfd.readouterr())
     assert "\x1b" not in logged and "Container hello-world stopped" not in logged and "c" * 300 not in logged
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [("GET", "/hello_world/greeting?name=%FF&", b""), ("POST", "/v1/hello_world/greeting?", b'{"name": 5}')],
+    ids=["rest", "commandable"],
+)
+@pytest.mark.parametrize("key", ["correlation%5Fid", "%63orrelation_id"])
+def test_a_correlation_id_under_an_escaped_key_is_checked_too(
+    start_process: Callable[..., tuple[RunningProcess, str]], method: str, path: str, body: bytes, key: str
+) -> None:
+    """bottle, and so every service, unescapes query keys: `correlation%5Fid` is the correlation id."""
+    process, url = start_process()
+    target = f"{path}{key}=x%0d%0a[hello-world:INFO:2026-01-01T00:00:00Z]%20forged%1b[2J"
+    head = f"{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    status, answer = raw_request(url, f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    assert assert_error(status, answer, 400)["code"] == "INVALID_CORRELATION_ID"
+    assert process.stop() == 0
+    assert "forged" not in process.output and "\x1b" not in process.output
 
 
 def raw_answer(url: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
