@@ -4,6 +4,11 @@ event loop in a thread of its own, so the Pip.Services container keeps the proce
 granian's embedded server is documented as experimental; it is used for what granian's other servers cannot do
 here: run inside a process it does not own. Its RSGI interface hands the body to Python as an awaitable, so a
 client that stalls its body costs a pending coroutine with a deadline, never a thread.
+
+The loop is uvloop's, which granian supports as its own fast loop (`granian --loop uvloop`): granian wakes the
+loop from its Rust threads once per request, and asyncio's loop pays a write to its self-pipe and a task step for
+each, which uvloop's loop (libuv, in C) does for less. Measured on 2 cores, 50 connections, three interleaved rounds: 13.0-14.0k req/s against
+10.0-12.0k on asyncio's loop (the former private WSGI worker: 11.1-12.7k), p99 5.3-6.0 ms against 6.4-7.3 ms.
 """
 
 import asyncio
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from granian.constants import HTTPModes, Interfaces, SSLProtocols
 from granian.http import HTTP1Settings
 from granian.server.embed import Server
@@ -113,7 +119,7 @@ class GranianServer:
 
     def _run(self, on_stopped: Callable[[], Awaitable[None]]) -> None:
         """The server thread: serves until stopped, then lets the endpoint finish its requests on the same loop."""
-        self.loop = asyncio.new_event_loop()
+        self.loop = uvloop.new_event_loop()
         asyncio.set_event_loop(self.loop)
         try:
             self.loop.run_until_complete(self._server.serve())
