@@ -5,10 +5,10 @@ granian's embedded server is documented as experimental; it is used for what gra
 here: run inside a process it does not own. Its RSGI interface hands the body to Python as an awaitable, so a
 client that stalls its body costs a pending coroutine with a deadline, never a thread.
 
-The loop is uvloop's, which granian supports as its own fast loop (`granian --loop uvloop`): granian wakes the
-loop from its Rust threads once per request, and asyncio's loop pays a write to its self-pipe and a task step for
-each, which uvloop's loop (libuv, in C) does for less. Measured on 2 cores, 50 connections, three interleaved rounds: 13.0-14.0k req/s against
-10.0-12.0k on asyncio's loop (the former private WSGI worker: 11.1-12.7k), p99 5.3-6.0 ms against 6.4-7.3 ms.
+The loop is uvloop's, which granian supports as its fast loop (`granian --loop uvloop`): granian hands each
+request from its Rust threads to the loop (a wake-up and a task), which uvloop's loop (libuv, in C) does for less.
+Measured on 2 cores, 50 connections, three interleaved rounds: 13.0-14.0k req/s against 10.0-12.0k on asyncio's
+loop (the former private WSGI worker: 11.1-12.7k), p99 5.3-6.0 ms against 6.4-7.3 ms.
 """
 
 import asyncio
