@@ -5,7 +5,6 @@ POST /v1/hello_world/<command> with its parameters in a JSON object, e.g. POST /
 from collections.abc import Callable
 from typing import Any
 
-import bottle
 import yaml
 from pip_services3_commons.commands import ICommand, ICommandable
 from pip_services3_commons.convert import TypeCode
@@ -15,12 +14,9 @@ from pip_services3_commons.validate import ObjectSchema
 from pip_services3_rpc.services import CommandableHttpService
 
 from LibraryWorkarounds import (
-    InstrumentedCall,
+    RepairedRestService,
     command_parameters,
-    error_body,
-    instrument,
     read_json_object,
-    repair_instrumentation,
 )
 
 # Any controller of the hello-world group that publishes its commands (ICommandable).
@@ -45,7 +41,7 @@ CORRELATION_ID_PARAMETER = {
 }
 
 
-class HelloWorldCommandableHttpService(CommandableHttpService):
+class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpService):
     """Publishes the controller's command set on the shared HTTP endpoint under /v1/hello_world.
 
     Configuration parameters:
@@ -63,7 +59,6 @@ class HelloWorldCommandableHttpService(CommandableHttpService):
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
         self._controller: ICommandable | None = None
-        repair_instrumentation(self)
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -107,16 +102,6 @@ class HelloWorldCommandableHttpService(CommandableHttpService):
             return self.send_result(result)
 
         return handle
-
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
-        """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
-        return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
-
-    def send_error(self, error: Exception) -> str:
-        """Sends the error as a Pip.Services ErrorDescription without the server's internals (see error_body)."""
-        bottle.response.status, body = error_body(error)
-        bottle.response.content_type = "application/json"
-        return body
 
 
 def openapi_document(base_route: str, commands: list[ICommand]) -> str:

@@ -9,7 +9,7 @@ from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_rpc.services import RestService
 
 from IHelloWorldController import IHelloWorldController
-from LibraryWorkarounds import InstrumentedCall, error_body, instrument, repair_instrumentation
+from LibraryWorkarounds import RepairedRestService
 
 # Any controller of the hello-world group satisfies this service (a mock, a remote one...).
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
@@ -19,7 +19,7 @@ OPENAPI_PATH = Path(__file__).with_name("HelloWorldRestService.openapi.yml")
 MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-class HelloWorldRestService(RestService):
+class HelloWorldRestService(RepairedRestService, RestService):
     """Serves the greeting on the shared HTTP endpoint under the base route /hello_world.
 
     Configuration parameters:
@@ -37,7 +37,6 @@ class HelloWorldRestService(RestService):
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
         self._controller: IHelloWorldController | None = None
-        repair_instrumentation(self)
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -46,10 +45,6 @@ class HelloWorldRestService(RestService):
     def register(self) -> None:
         self.register_route("GET", "/greeting", None, self._greeting)
         self._register_open_api_spec_from_file(str(OPENAPI_PATH))
-
-    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
-        """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
-        return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
 
     def _greeting(self) -> str:
         """Handles GET /greeting; bottle passes route parameters only, so the query is read from the request."""
@@ -85,9 +80,3 @@ class HelloWorldRestService(RestService):
             return values[0].encode("latin-1").decode("utf-8")
         except UnicodeError:
             raise BadRequestException(correlation_id, "INVALID_ENCODING", "Name is not valid UTF-8") from None
-
-    def send_error(self, error: Exception) -> str:
-        """Sends the error as a Pip.Services ErrorDescription without the server's internals (see error_body)."""
-        bottle.response.status, body = error_body(error)
-        bottle.response.content_type = "application/json"
-        return body

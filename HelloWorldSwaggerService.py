@@ -16,13 +16,13 @@ import pip_services3_swagger
 from pip_services3_commons.errors import NotFoundException
 from pip_services3_rpc.services import ISwaggerService, RestService
 
-from LibraryWorkarounds import error_body
+from LibraryWorkarounds import RepairedRestService
 
 # The files of the UI as the library ships them.
 UI_FOLDER = Path(pip_services3_swagger.__file__).parent / "swagger-ui"
 
 
-class HelloWorldSwaggerService(RestService, ISwaggerService):
+class HelloWorldSwaggerService(RepairedRestService, RestService, ISwaggerService):
     """`hello-world:swagger-service:default:default:1.0`: GET /swagger (the UI) and its static files.
 
     Services find it by `*:swagger-service:*:*:1.0` and register their documents with `register_open_api_spec`.
@@ -62,11 +62,7 @@ class HelloWorldSwaggerService(RestService, ISwaggerService):
 
     def _file(self, file_name: str) -> bytes | str:
         if file_name not in self._files:
-            bottle.response.status, body = error_body(
-                NotFoundException(self._get_correlation_id(), "NOT_FOUND", "No such file")
-            )
-            bottle.response.content_type = "application/json"
-            return body
+            return self.send_error(NotFoundException(self._get_correlation_id(), "NOT_FOUND", "No such file"))
         bottle.response.content_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
         return _read(file_name)
 

@@ -469,3 +469,31 @@ class RepairedHttpClient:
     def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with the server's rejections logged at INFO, not ERROR (see instrument)."""
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
+
+
+class RepairedRestService:
+    """A mixin for a RestService or CommandableHttpService subclass (listed before it), bringing the fixes above
+    (repair_instrumentation, instrument, error_body) and the endpoint's reading of the correlation id."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        repair_instrumentation(self)
+
+    def _get_correlation_id(self) -> str | None:
+        """The correlation id as the service's endpoint read it.
+
+        pip_services3_rpc 3.3.4's RestService._get_correlation_id reads the query and headers again itself instead
+        of asking its endpoint (`get_correlation_id`, which the stock HttpEndpoint reads the same way): a service
+        on HelloWorldHttpEndpoint then logged an id that endpoint had not checked, and read it twice per request.
+        """
+        return self._endpoint.get_correlation_id()
+
+    def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
+        """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
+        return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
+
+    def send_error(self, error: Exception) -> str:
+        """Sends the error as a Pip.Services ErrorDescription without the server's internals (see error_body)."""
+        bottle.response.status, body = error_body(error)
+        bottle.response.content_type = "application/json"
+        return body

@@ -25,6 +25,9 @@ from pip_services3_components.trace import CompositeTracer, NullTracer
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming
 
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from HelloWorldRestService import HelloWorldRestService
+from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from LibraryWorkarounds import (
     MAX_BODY_DEPTH,
     MAX_BODY_PROPERTIES,
@@ -349,3 +352,17 @@ def test_skip_cheroot_version_lookup_keeps_pkg_resources_out() -> None:
     )
     output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert output.stdout.split() == ["None", "unknown"]
+
+
+def test_rest_service_still_reads_the_correlation_id_itself_not_from_its_endpoint() -> None:
+    service = HeartbeatRestService()
+    service._endpoint = HelloWorldHttpEndpoint()
+    bottle.request.bind({"QUERY_STRING": "correlation%5Fid=raw", CORRELATION_ID_KEY: "checked"})
+    assert service._get_correlation_id() == "raw"
+
+
+def test_repaired_rest_service_takes_the_correlation_id_its_endpoint_read() -> None:
+    service = HelloWorldRestService()
+    service._endpoint = HelloWorldHttpEndpoint()
+    bottle.request.bind({"QUERY_STRING": "correlation%5Fid=raw", CORRELATION_ID_KEY: "checked"})
+    assert service._get_correlation_id() == "checked"
