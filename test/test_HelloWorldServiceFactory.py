@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 from pip_services3_commons.refer import Descriptor
 
@@ -8,6 +11,7 @@ from HelloWorldDirectClient import HelloWorldDirectClient
 from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
+from support import ROOT
 
 
 @pytest.mark.parametrize(
@@ -43,3 +47,10 @@ def test_creates_each_component_by_descriptor(descriptor: Descriptor, component_
 )
 def test_unknown_descriptors_create_nothing(descriptor: Descriptor) -> None:
     assert HelloWorldServiceFactory().can_create(descriptor) is None
+
+
+def test_the_service_process_imports_no_http_client_stack() -> None:
+    """The clients are made for callers; the service's own process never loads `requests` (6 MB, 20 ms)."""
+    code = "import sys, HelloWorldProcess; HelloWorldProcess.HelloWorldProcess(); print(sorted(sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "'requests'" not in loaded.stdout and "'pip_services3_rpc.clients'" not in loaded.stdout
