@@ -323,11 +323,14 @@ def test_lean_counters_hold_the_same_values_as_the_library_counters() -> None:
     lean_composite.set_references(
         References.from_tuples(Descriptor("pip-services", "counters", "log", "b", "1.0"), lean)
     )
-    for composite in (stock_composite, lean_composite):
+    for composite, counters in ((stock_composite, stock), (lean_composite, lean)):
         for elapsed in (5.0, 1.0, 9.0):
             composite.increment_one("op.exec_count")
             composite.end_timing("op.exec_time", elapsed)
         composite.increment("op.exec_errors", 2)
+        counters.clear("op.exec_count")  # the next update starts it again, in either
+        composite.increment_one("op.exec_count")
+        composite.end_timing("op.exec_count", 3.0)  # the same name as another type: a new counter, in either
     assert [vars(c) for c in lean.get_all()] == [vars(c) for c in stock.get_all()]
 
 
