@@ -516,3 +516,13 @@ class RepairedRestService:
         bottle.response.status, body = error_body(error)
         bottle.response.content_type = "application/json"
         return body
+
+    def send_result(self, result: Any) -> str | None:
+        """As pip_services3_rpc 3.3.4 RestService.send_result (200 with the JSON result, 204 for None), for less when
+        the result is a string, as a greeting is: HttpResponseSender builds a JSONEncoder on every call (json.dumps
+        with `default=`, which a string never needs) and a view of the headers to set one."""
+        if type(result) is not str:
+            return super().send_result(result)
+        bottle.response.set_header("Content-Type", "application/json")
+        bottle.response.status = 200
+        return json.dumps(result)

@@ -5,6 +5,7 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 """
 
 import importlib.util
+import inspect
 import io
 import json
 import re
@@ -16,6 +17,7 @@ from pathlib import Path
 import bottle
 import pytest
 from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import BadRequestException, InvocationException
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_commons.run import Parameters
@@ -369,3 +371,18 @@ def test_repaired_rest_service_takes_the_correlation_id_its_endpoint_read() -> N
     service._endpoint = HelloWorldHttpEndpoint()
     bottle.request.bind({"QUERY_STRING": "correlation%5Fid=raw", CORRELATION_ID_KEY: "checked"})
     assert service._get_correlation_id() == "checked"
+
+
+def test_json_converter_still_builds_an_encoder_per_call() -> None:
+    source = inspect.getsource(JsonConverter.to_json)
+    assert "json.dumps(value, default=" in source
+
+
+@pytest.mark.parametrize("result", ["Hello, John!", 'Grüße\n\u2028"', "", None, {"a": [1]}, 3, datetime(2026, 1, 1)])
+def test_repaired_send_result_answers_as_the_library_does(result: object) -> None:
+    answers = []
+    for send_result in (HeartbeatRestService().send_result, HelloWorldRestService().send_result):
+        bottle.response.bind()
+        body = send_result(result)
+        answers.append((body, bottle.response.status_code, bottle.response.content_type))
+    assert answers[0] == answers[1]
