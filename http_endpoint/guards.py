@@ -21,6 +21,8 @@ MAX_CORRELATION_ID = 256
 # Characters a path keeps unescaped on the wire (RFC 3986 pchar and "/"); any other is sent as %XX escapes.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _NEEDS_ESCAPE = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
+# The headers by which granian frames a request's body, as WSGI keys.
+_FRAMING_KEYS = frozenset({"HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING", "HTTP_TRAILER"})
 
 
 @dataclass
@@ -92,7 +94,11 @@ class Guards:
 
     @staticmethod
     def _collect_headers(scope: Any) -> tuple[dict[str, str], int, int]:
-        """The headers as WSGI keys (repeated ones joined by ", "), their size in bytes and the number of Hosts."""
+        """The headers as WSGI keys (repeated ones joined by ", "), their size in bytes and the number of Hosts.
+
+        A framing header spelled with "_" (`Content_Length`) is left out: it names the same WSGI key as the real
+        one, but granian framed the body by the real one only (and checked only that one's value).
+        """
         headers: dict[str, str] = {}
         size = hosts = 0
         for name, value in scope.headers.items():
@@ -100,6 +106,8 @@ class Guards:
             key = wsgi_key(name)
             if key == "HTTP_HOST":
                 hosts += 1
+            elif key in _FRAMING_KEYS and "_" in name:
+                continue
             headers[key] = headers[key] + ", " + value if key in headers else value
         return headers, size, hosts
 

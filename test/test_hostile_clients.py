@@ -174,6 +174,27 @@ def test_http_1_1_needs_exactly_one_host(start_endpoint: Start, request_bytes: b
     assert assert_error(status, body, 400)["code"] == "INVALID_HOST"
 
 
+@pytest.mark.parametrize(
+    ("request_bytes", "expected"),
+    [
+        (b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nContent_Length: abc\r\n\r\n", None),
+        (b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nContent_Length: 5\r\n\r\n", None),
+        (b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nTransfer_Encoding: gzip\r\n\r\n", None),
+        (b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 8\r\n"
+         b"Content_Length: 8\r\n\r\n{\"n\": 1}", b"{\"n\": 1}"),
+    ],
+    ids=["non-numeric", "no-body", "transfer-coding", "beside-the-real-one"],
+)  # fmt: skip
+def test_framing_headers_spelled_with_underscores_are_ignored(
+    start_endpoint: Start, request_bytes: bytes, expected: bytes | None
+) -> None:
+    """granian frames the body by Content-Length and Transfer-Encoding only; `Content_Length` names the same WSGI
+    key (HTTP_CONTENT_LENGTH) but framed nothing, so it must not be taken for them."""
+    _, _, url = start_endpoint()
+    status, body = raw_request(url, request_bytes)
+    assert status == 200 and body == (expected or body)
+
+
 def test_http_1_0_without_host_is_served(start_endpoint: Start) -> None:
     _, _, url = start_endpoint()
     status, _ = raw_request(url, b"GET /heartbeat HTTP/1.0\r\n\r\n")
