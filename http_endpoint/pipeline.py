@@ -58,8 +58,8 @@ class RequestPipeline:
             self.in_flight -= 1
             self.last_finished = time.monotonic()
         unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
-        origin = head.headers.get("HTTP_ORIGIN") if head else None
-        headers += self._decorations.headers(origin, self.closing or unread_body)
+        # From the request itself: a request the guards refused has no head, and its error is for the browser too.
+        headers += self._decorations.headers(scope.headers.get("origin"), self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
         protocol.response_bytes(status, headers, body)

@@ -308,6 +308,19 @@ def test_configured_origins_get_cors_and_preflight(start_endpoint: Start) -> Non
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/heartbeat?correlation_id=%1b", 400), ("/heartbeat?q=" + "x" * 9000, 414), ("/nope", 404)],
+    ids=["refused-by-the-guards", "too-long", "refused-by-bottle"],
+)
+def test_configured_origins_can_read_every_refusal(start_endpoint: Start, path: str, status: int) -> None:
+    """A browser app shows the ErrorDescription only if the answer carries CORS headers, whoever refused it."""
+    _, _, url = start_endpoint("cors_origins", "https://app.example")
+    answer = requests.get(f"{url}{path}", headers={"Origin": "https://app.example"}, timeout=5)
+    assert answer.status_code == status
+    assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example"
+
+
 # --- 8. access log --------------------------------------------------------------------------------
 
 
