@@ -9,6 +9,7 @@ from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ErrorDescription
 
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY, Headers
+from LibraryWorkarounds import bounded
 
 JSON = "application/json"
 # Pip.Services error categories of the statuses the endpoint answers itself.
@@ -84,7 +85,7 @@ def bottle_error(error: bottle.HTTPError) -> str:
     bottle.response.content_type = JSON
     description = describe(error.status_code, bottle.request.environ.get(CORRELATION_ID_KEY))
     if error.status_code < 500:
-        description.message = str(error.body)
+        description.message = bounded(str(error.body))  # bottle's 404 quotes the whole path
     else:
         description.message = repr(error.exception)
         description.stack_trace = error.traceback

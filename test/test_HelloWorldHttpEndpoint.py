@@ -16,6 +16,7 @@ from pip_services3_components.log import ConsoleLogger
 from pip_services3_rpc.services import RestService
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from LibraryWorkarounds import MAX_ERROR_TEXT
 from support import Start, assert_error, free_port, raw_request
 
 # --- 1. fail fast ---------------------------------------------------------------------------------
@@ -239,6 +240,13 @@ def test_routes_without_a_body_do_not_parse_one(start_endpoint: Start) -> None:
 
 
 # --- 5. one error format --------------------------------------------------------------------------
+
+
+def test_a_404_message_is_bounded_as_every_error_message(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    response = requests.get(f"{url}/" + "B" * 5000, timeout=5)
+    message = assert_error(response.status_code, response.content, 404)["message"]
+    assert message.startswith("Not found: '/BBB") and len(message) <= MAX_ERROR_TEXT
 
 
 def test_unknown_route_gets_404_json(start_endpoint: Start) -> None:
