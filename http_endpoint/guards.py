@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
-from http_endpoint.decorations import CONTROL_CHARACTERS
 from http_endpoint.errors import RequestRejectedError
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import BodyTooLargeError, MalformedBodyError, read_body, wsgi_key
 
-# Correlation ids are echoed in answers and logs: longer ones, or ones with control characters, are refused.
+# Correlation ids are echoed in answers and head every log line, "[id:LEVEL:time] ...": an id is 1-256 visible ASCII
+# characters other than that prefix's "[", "]", ":" and the escape character "\\"; any other is refused (400), so
+# no id can forge or break a log line, and no two ids the client sent are logged alike.
 MAX_CORRELATION_ID = 256
+CORRELATION_ID = re.compile(rf"[!-9;-Z^-~]{{1,{MAX_CORRELATION_ID}}}")
 # Characters a path keeps unescaped on the wire (RFC 3986 pchar and "/"); any other is sent as %XX escapes.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _NEEDS_ESCAPE = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
@@ -126,15 +128,15 @@ def _correlation_id(query: str, header: str | None) -> str | None:
     The query is read as bottle reads it for every service (keys unescaped, the last value, an empty one meaning
     none): `correlation%5Fid=...` is a correlation id too. Without a "%" the key can only be there literally.
     """
-    value = header
+    value = header or None
     if "correlation_id" in query or "%" in query:
         values = [text for key, text in parse_qsl(query, keep_blank_values=True) if key == "correlation_id"]
         if values and values[-1]:
             value = values[-1]
-    if value is not None and (len(value) > MAX_CORRELATION_ID or CONTROL_CHARACTERS.search(value)):
+    if value is not None and not CORRELATION_ID.fullmatch(value):
         raise RequestRejectedError(
             400,
-            f"correlation_id must be at most {MAX_CORRELATION_ID} characters, none of them control characters",
+            f"correlation_id must be at most {MAX_CORRELATION_ID} visible ASCII characters other than [ ] : \\",
             None,
             "INVALID_CORRELATION_ID",
         )

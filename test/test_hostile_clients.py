@@ -264,6 +264,33 @@ def test_a_correlation_id_under_an_escaped_key_is_checked_too(
     assert "forged" not in process.output and "\x1b" not in process.output
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        "correlation_id=---%3AERROR%3A2026-11-30T16%3A00%3A00Z%5D%20fake%3B%20see%20%5Bx",  # ends the [id:...] prefix
+        "correlation_id=a%5Cx1b",  # a backslash: "a\\x1b" would read as an escaped ESC
+        "correlation_id=a%E2%80%AEb",  # U+202E turns the rest of the line around
+        "correlation_id=%85abc",  # not UTF-8: it would be logged as U+FFFD, and other ids alike
+        "correlation_id=a%20b",
+    ],
+    ids=["log-prefix", "backslash", "bidi-override", "not-utf-8", "space"],
+)
+def test_only_visible_ascii_correlation_ids_outside_the_log_prefix_syntax_are_taken(
+    start_endpoint: Start, capfd: pytest.CaptureFixture, query: str
+) -> None:
+    url = start_logging_endpoint(start_endpoint, "trace")
+    capfd.readouterr()
+    status, body = raw_request(url, f"GET /heartbeat?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert assert_error(status, body, 400)["code"] == "INVALID_CORRELATION_ID"
+    assert "fake" not in "".join(capfd.readouterr())
+
+
+def test_an_empty_correlation_id_header_means_none(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    status, body = raw_request(url, b"GET /nope HTTP/1.1\r\nHost: x\r\ncorrelation_id:\r\n\r\n")
+    assert assert_error(status, body, 404)["correlation_id"] is None
+
+
 def raw_answer(url: str, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     return raw_request(url, f"GET {path} HTTP/1.1\r\nHost: x\r\n{head}\r\n".encode())
