@@ -7,7 +7,6 @@ built an absolute URL from the client's Host / X-Forwarded-Host headers.
 """
 
 import json
-import mimetypes
 from functools import cache
 from pathlib import Path
 
@@ -60,11 +59,13 @@ class HelloWorldSwaggerService(RepairedRestService, RestService, ISwaggerService
         bottle.response.content_type = "text/html; charset=utf-8"
         return _read("index.html").decode().replace("[/*urls*/]", json.dumps(urls))
 
-    def _file(self, file_name: str) -> bytes | str:
+    def _file(self, file_name: str) -> str | bottle.HTTPResponse:
+        """A UI file, as bottle's static_file answers it (type, Last-Modified, If-Modified-Since, ranges); an endpoint
+        with `wsgi.file_wrapper` (ours) sends it from disk itself: the 1 MB bundle and the 4.7 MB source map are
+        never read into memory per request, nor held for a client that reads slowly."""
         if file_name not in self._files:
             return self.send_error(NotFoundException(self._get_correlation_id(), "NOT_FOUND", "No such file"))
-        bottle.response.content_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
-        return _read(file_name)
+        return bottle.static_file(file_name, root=str(UI_FOLDER))
 
 
 @cache

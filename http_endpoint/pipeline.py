@@ -16,7 +16,8 @@ from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi, environ_of
 
 # Answered to a CORS preflight: how long a browser may cache it.
 PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]
-Answer = tuple[int, Headers, bytes]
+# A body, or the path of a file granian sends from disk (see rsgi_bridge.FileBody).
+Answer = tuple[int, Headers, bytes | str]
 
 
 class RequestPipeline:
@@ -62,7 +63,10 @@ class RequestPipeline:
         headers += self._decorations.headers(scope.headers.get("origin"), self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
-        protocol.response_bytes(status, headers, body)
+        if isinstance(body, str):
+            protocol.response_file(status, headers, body)
+        else:
+            protocol.response_bytes(status, headers, body)
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
         body = await self._guards.read_body(protocol, head) if head.has_body else None

@@ -5,7 +5,7 @@ what bottle and the Pip.Services services read, built once per request with no c
 """
 
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from granian.rsgi import ProtocolClosed, ProtocolError
@@ -60,6 +60,7 @@ def environ_of(scope: Any, headers: dict[str, str], body: bytes | None, correlat
         "wsgi.url_scheme": scope.scheme,
         "wsgi.input": io.BytesIO(body) if body else _NO_BODY,
         "wsgi.errors": _DISCARD,
+        "wsgi.file_wrapper": FileBody,
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
@@ -74,8 +75,24 @@ def environ_of(scope: Any, headers: dict[str, str], body: bytes | None, correlat
     return environ
 
 
-def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes]:
-    """Runs the WSGI app to the end: its status code, headers and whole body."""
+class FileBody:
+    """WSGI's `wsgi.file_wrapper`: a file an app answers with (bottle's static_file, Swagger UI's files) is sent by
+    granian from disk (RSGI's response_file), a block at a time, instead of read whole into memory per request:
+    a client that stops reading then holds a file descriptor, not a copy of the file."""
+
+    def __init__(self, file: Any, block_size: int = 64 * 1024) -> None:
+        self.file, self._block_size = file, block_size
+
+    def __iter__(self) -> Iterator[bytes]:  # what WSGI asks of any answer; the endpoint sends the file by its path
+        return iter(lambda: self.file.read(self._block_size), b"")
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes | str]:
+    """Runs the WSGI app to the end: its status code, headers and whole body, or the path of the file it answers
+    with (see FileBody)."""
     answer: list = []
 
     def start_response(status: str, headers: Headers, exc_info: object = None) -> None:
@@ -83,7 +100,7 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, byte
 
     chunks = app(environ, start_response)
     try:
-        body = b"".join(chunks)
+        body = chunks.file.name if isinstance(chunks, FileBody) else b"".join(chunks)
     finally:
         if hasattr(chunks, "close"):
             chunks.close()

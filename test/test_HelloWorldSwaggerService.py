@@ -1,8 +1,9 @@
-"""Swagger UI: its files from memory, dot paths as 404 ErrorDescriptions, redirects that reflect no header."""
+"""Swagger UI: its files sent from disk by the server, dot paths as 404 ErrorDescriptions, relative redirects."""
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -12,7 +13,8 @@ from pip_services3_rpc.services import HeartbeatRestService
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from HelloWorldSwaggerService import HelloWorldSwaggerService
+from HelloWorldSwaggerService import UI_FOLDER, HelloWorldSwaggerService
+from http_endpoint.rsgi_bridge import FileBody, call_wsgi
 from support import assert_error, raw_request, serving
 
 
@@ -67,3 +69,29 @@ def test_large_ui_files_do_not_hold_up_other_requests(url: str) -> None:
         stop.set()
         for fetcher in fetchers:
             fetcher.join()
+
+
+def test_ui_files_are_the_librarys_own_with_ranges_and_head(url: str) -> None:
+    """Served from disk by granian (the endpoint's wsgi.file_wrapper), not read into memory per request."""
+    on_disk = (UI_FOLDER / "swagger-ui-bundle.js").read_bytes()
+    whole = requests.get(f"{url}/swagger/swagger-ui-bundle.js", timeout=10)
+    assert whole.content == on_disk and whole.headers["Content-Type"].startswith("text/javascript")
+    part = requests.get(f"{url}/swagger/swagger-ui-bundle.js", headers={"Range": "bytes=10-19"}, timeout=5)
+    assert (part.status_code, part.content) == (206, on_disk[10:20])
+    head = requests.head(f"{url}/swagger/swagger-ui-bundle.js", timeout=5)
+    assert (head.status_code, head.headers["Content-Length"], head.content) == (200, str(len(on_disk)), b"")
+
+
+def test_a_file_answer_is_handed_to_the_server_by_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "ui.js"
+    path.write_bytes(b"x" * 100_000)
+    opened = []
+
+    def app(environ: dict, start_response: Callable) -> object:
+        start_response("200 OK", [("Content-Type", "text/javascript")])
+        opened.append(open(path, "rb"))  # noqa: SIM115 - the answer owns it, as WSGI file_wrapper answers do
+        return environ["wsgi.file_wrapper"](opened[0])
+
+    environ = {"wsgi.file_wrapper": FileBody}
+    assert call_wsgi(app, environ) == (200, [("Content-Type", "text/javascript")], str(path))
+    assert opened[0].closed
