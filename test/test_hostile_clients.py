@@ -42,6 +42,14 @@ def start_logging_endpoint(start_endpoint: Start, level: str) -> str:
     return start_endpoint("options.access_log_level", "info", logger=logger).url
 
 
+def logged_answer(start_endpoint: Start, capfd: pytest.CaptureFixture, target: str) -> tuple[int, bytes, str]:
+    """GET `target` from a real socket on an endpoint logging at trace: the status, body and all that was logged."""
+    url = start_logging_endpoint(start_endpoint, "trace")
+    capfd.readouterr()
+    status, body = raw_request(url, f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return status, body, "".join(capfd.readouterr())
+
+
 def assert_answers_quickly(url: str, times: int = 5) -> None:
     """/heartbeat answers every time within a second (wide margin: "working", not a speed claim)."""
     for _ in range(times):
@@ -272,17 +280,17 @@ def test_a_correlation_id_under_an_escaped_key_is_checked_too(
         "correlation_id=a%E2%80%AEb",  # U+202E turns the rest of the line around
         "correlation_id=%85abc",  # not UTF-8: it would be logged as U+FFFD, and other ids alike
         "correlation_id=a%20b",
+        "correlation_id=x%E2%80%A8y",  # U+2028 and U+2029 end a line for Python's splitlines and JavaScript
+        "correlation_id=x%E2%80%A9y",
     ],
-    ids=["log-prefix", "backslash", "bidi-override", "not-utf-8", "space"],
+    ids=["log-prefix", "backslash", "bidi-override", "not-utf-8", "space", "U+2028", "U+2029"],
 )
 def test_only_visible_ascii_correlation_ids_outside_the_log_prefix_syntax_are_taken(
     start_endpoint: Start, capfd: pytest.CaptureFixture, query: str
 ) -> None:
-    url = start_logging_endpoint(start_endpoint, "trace")
-    capfd.readouterr()
-    status, body = raw_request(url, f"GET /heartbeat?{query} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    status, body, logged = logged_answer(start_endpoint, capfd, f"/heartbeat?{query}")
     assert assert_error(status, body, 400)["code"] == "INVALID_CORRELATION_ID"
-    assert "fake" not in "".join(capfd.readouterr())
+    assert "fake" not in logged
 
 
 def test_an_empty_correlation_id_header_means_none(start_endpoint: Start) -> None:
@@ -371,17 +379,12 @@ def test_two_instances_cannot_share_a_port(start_endpoint: Start) -> None:
 
 
 @pytest.mark.parametrize("separator", ["%E2%80%A8", "%E2%80%A9"], ids=["U+2028", "U+2029"])
-def test_unicode_line_separators_are_control_characters_too(
+def test_unicode_line_separators_in_the_path_are_escaped_in_the_log(
     start_endpoint: Start, capfd: pytest.CaptureFixture, separator: str
 ) -> None:
-    url = start_logging_endpoint(start_endpoint, "info")
-    capfd.readouterr()
-    status, body = raw_request(url, f"GET /heartbeat?correlation_id=x{separator}y HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    assert assert_error(status, body, 400)["code"] == "INVALID_CORRELATION_ID"
-    status, _ = raw_request(url, f"GET /a{separator}FAKE HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    status, _, logged = logged_answer(start_endpoint, capfd, f"/a{separator}FAKE")
     assert status == 404
-    out = capfd.readouterr().out
-    assert "\u2028" not in out and "\u2029" not in out and "FAKE" in out
+    assert "\u2028" not in logged and "\u2029" not in logged and "FAKE" in logged
 
 
 def test_a_raw_utf_8_query_is_read_as_utf_8(start_endpoint: Start) -> None:
