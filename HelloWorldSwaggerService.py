@@ -7,8 +7,10 @@ built an absolute URL from the client's Host / X-Forwarded-Host headers.
 """
 
 import json
+import mimetypes
 from functools import cache
 from pathlib import Path
+from typing import BinaryIO
 
 import bottle
 import pip_services3_swagger
@@ -59,13 +61,16 @@ class HelloWorldSwaggerService(RepairedRestService, RestService, ISwaggerService
         bottle.response.content_type = "text/html; charset=utf-8"
         return _read("index.html").decode().replace("[/*urls*/]", json.dumps(urls))
 
-    def _file(self, file_name: str) -> str | bottle.HTTPResponse:
-        """A UI file, as bottle's static_file answers it (type, Last-Modified, If-Modified-Since, ranges); an endpoint
-        with `wsgi.file_wrapper` (ours) sends it from disk itself: the 1 MB bundle and the 4.7 MB source map are
-        never read into memory per request, nor held for a client that reads slowly."""
+    def _file(self, file_name: str) -> str | BinaryIO:
+        """A UI file, answered as an open file: an endpoint with `wsgi.file_wrapper` (ours) sends it from disk
+        itself, so the 1 MB bundle and the 4.7 MB source map are never read into memory per request, nor held for a
+        client that reads slowly. Ranges are not offered: bottle would read a range into memory."""
         if file_name not in self._files:
             return self.send_error(NotFoundException(self._get_correlation_id(), "NOT_FOUND", "No such file"))
-        return bottle.static_file(file_name, root=str(UI_FOLDER))
+        path = UI_FOLDER / file_name
+        bottle.response.content_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
+        bottle.response.content_length = path.stat().st_size
+        return path.open("rb")
 
 
 @cache
