@@ -1,6 +1,7 @@
 """What every answer carries (security headers, CORS) and the one access-log line per request."""
 
 import re
+from typing import Any
 
 from pip_services3_components.log import LogLevel
 
@@ -45,9 +46,10 @@ class Decorations:
         self._any_origin = "*" in self._origins
         self._allowed_headers = ", ".join(options.cors_headers)
 
-    def is_preflight(self, method: str, headers: dict[str, str]) -> bool:
-        """A browser's CORS preflight, answered by the endpoint itself when origins are configured."""
-        return bool(self._origins) and method == "OPTIONS" and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in headers
+    def is_preflight(self, method: str, headers: Any) -> bool:
+        """A browser's CORS preflight (`headers` as granian passes them), answered by the endpoint itself when
+        origins are configured."""
+        return method == "OPTIONS" and bool(self._origins) and headers.get("access-control-request-method") is not None
 
     def headers(self, origin: str | None, closing: bool) -> Headers:
         """The headers to add; `closing` asks the client to close the connection (the endpoint is closing, or a

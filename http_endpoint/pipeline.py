@@ -45,9 +45,14 @@ class RequestPipeline:
         self.in_flight += 1
         head: RequestHead | None = None
         try:
-            head = self._guards.check_head(scope)
-            status, headers, body = await self._answer(scope, protocol, head)
-            correlation_id = head.correlation_id
+            if self._decorations.is_preflight(scope.method, scope.headers):
+                # Before any check: a browser reports a refused preflight as a CORS failure, hiding from the page
+                # the error its real request gets (with CORS headers).
+                status, headers, body, correlation_id = 204, PREFLIGHT_HEADERS.copy(), b"", None
+            else:
+                head = self._guards.check_head(scope)
+                status, headers, body = await self._answer(scope, protocol, head)
+                correlation_id = head.correlation_id
         except RequestRejectedError as rejection:
             status, headers, body = error_answer(rejection.description, rejection.headers)
             correlation_id = rejection.description.correlation_id
@@ -58,7 +63,9 @@ class RequestPipeline:
         finally:
             self.in_flight -= 1
             self.last_finished = time.monotonic()
-        unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
+        # Whether a body may be left unread, so that the client is asked to close: no head means refused by the
+        # guards (or a preflight, 204, which has none).
+        unread_body = status != 204 if head is None else head.has_body and status in (408, 413, 414, 431, 503)
         # From the request itself: a request the guards refused has no head, and its error is for the browser too.
         headers += self._decorations.headers(scope.headers.get("origin"), self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
@@ -70,8 +77,6 @@ class RequestPipeline:
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
         body = await self._guards.read_body(protocol, head) if head.has_body else None
-        if self._decorations.is_preflight(scope.method, head.headers):
-            return 204, PREFLIGHT_HEADERS.copy(), b""
         environ = environ_of(scope, head.headers, body, head.correlation_id)
         if self._pool is None:
             status, headers, content = call_wsgi(self._app, environ)

@@ -329,6 +329,19 @@ def test_configured_origins_can_read_every_refusal(start_endpoint: Start, path: 
     assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example"
 
 
+def test_a_preflight_is_answered_before_any_check(start_endpoint: Start) -> None:
+    """A refused preflight is a CORS failure to the browser: the page would never see its real request's error."""
+    _, _, url = start_endpoint("cors_origins", "https://app.example")
+    preflight = requests.options(
+        f"{url}/heartbeat?correlation_id=%1b&q=" + "x" * 9000,
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
+        timeout=5,
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert "Connection" not in preflight.headers
+
+
 # --- 8. access log --------------------------------------------------------------------------------
 
 
