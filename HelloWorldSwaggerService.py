@@ -27,8 +27,8 @@ class HelloWorldSwaggerService(RepairedRestService, RestService, ISwaggerService
     """`hello-world:swagger-service:default:default:1.0`: GET /swagger (the UI) and its static files.
 
     Services find it by `*:swagger-service:*:*:1.0` and register their documents with `register_open_api_spec`.
-    Each UI file is read once, on its first request, and then served from memory; a name that is not one of
-    the UI's files is a 404 ErrorDescription.
+    The UI's files are answered as open files, which the endpoint sends from disk (index.html, which lists the
+    documents, is read once); a name that is not one of the UI's files is a 404 ErrorDescription.
     """
 
     def __init__(self) -> None:
