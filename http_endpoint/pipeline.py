@@ -64,8 +64,8 @@ class RequestPipeline:
             self.in_flight -= 1
             self.last_finished = time.monotonic()
         # Whether a body may be left unread, so that the client is asked to close: no head means refused by the
-        # guards (or a preflight, 204, which has none).
-        unread_body = status != 204 if head is None else head.has_body and status in (408, 413, 414, 431, 503)
+        # guards, or a preflight (answered unchecked; browsers cache it for 600 s, so closing costs them little).
+        unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
         # From the request itself: a request the guards refused has no head, and its error is for the browser too.
         headers += self._decorations.headers(scope.headers.get("origin"), self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
