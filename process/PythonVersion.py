@@ -8,12 +8,15 @@ import sys
 SUPPORTED = ((3, 11), (3, 12))
 
 
-def unsupported_python(version=None, requirements="requirements.txt"):
+def unsupported_python(version=None, requirements="requirements.txt", platform=None):
     """One line saying why this Python cannot run the service and how to get one that can; None when it can.
 
     Older than 3.11: the pinned libraries need 3.11's syntax and typing. 3.13 and later: bottle 0.12 imports
-    the removed `cgi` module and pip_services3_expressions has an enum bug there.
+    the removed `cgi` module and pip_services3_expressions has an enum bug there. Windows: the service needs a
+    POSIX system (SIGHUP, the open-files limit, uvloop).
     """
+    if (platform or sys.platform) == "win32":
+        return "hello-world: Windows cannot run this service (it needs POSIX signals and uvloop); run it in WSL"
     major, minor = (version or sys.version_info)[:2]
     if (major, minor) in SUPPORTED:
         return None

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from process.PythonVersion import unsupported_python
 from support import (
     ROOT,
     RUN_PY,
@@ -603,6 +604,13 @@ def test_heartbeat_and_status_report_utc_whatever_the_tz(start_process: Start) -
     current = datetime.fromisoformat(requests.get(f"{url}/status", timeout=5).json()["current_time"])
     assert abs((heartbeat - now).total_seconds()) < 60
     assert abs((current - now).total_seconds()) < 60
+
+
+def test_windows_is_refused_in_one_line_naming_wsl() -> None:
+    """No Windows machine here: the check itself, which run.py, the tests and README's commands run first."""
+    message = unsupported_python((3, 12), platform="win32")
+    assert message.startswith("hello-world: Windows") and "WSL" in message and "\n" not in message
+    assert unsupported_python((3, 12), platform="linux") is None
 
 
 @pytest.mark.parametrize("version", ["3.13", "3.10", "3.9"])
