@@ -5,6 +5,7 @@ what bottle and the Pip.Services services read, built once per request with no c
 """
 
 import io
+import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -76,15 +77,30 @@ def environ_of(scope: Any, headers: dict[str, str], body: bytes | None, correlat
 
 
 class FileBody:
-    """WSGI's `wsgi.file_wrapper`: a file an app answers with (bottle's static_file, Swagger UI's files) is sent by
-    granian from disk (RSGI's response_file), a block at a time, instead of read whole into memory per request:
-    a client that stops reading then holds a file descriptor, not a copy of the file."""
+    """WSGI's `wsgi.file_wrapper`: a file an app answers with (Swagger UI's files) is sent by granian from disk
+    (RSGI's response_file), a block at a time, instead of read whole into memory per request: a client that stops
+    reading then holds a file descriptor, not a copy of the file. Only a file granian can open again by its path
+    and send whole is sent so (see `path`); any other file-like answer is read here, as any WSGI server reads it."""
 
     def __init__(self, file: Any, block_size: int = 64 * 1024) -> None:
         self.file, self._block_size = file, block_size
 
-    def __iter__(self) -> Iterator[bytes]:  # what WSGI asks of any answer; the endpoint sends the file by its path
+    def __iter__(self) -> Iterator[bytes]:
         return iter(lambda: self.file.read(self._block_size), b"")
+
+    def path(self) -> str | None:
+        """The path granian can send the file by: a file open() opened for reading, still at its start, under an
+        absolute path that still names it. None for anything else: a BytesIO, a temporary file (deleted when
+        closed), an unlinked or replaced file, one read part-way, one opened by a relative path."""
+        file = self.file
+        if type(file) is not io.BufferedReader or not isinstance(file.name, str) or not os.path.isabs(file.name):
+            return None
+        try:
+            on_disk, opened = os.stat(file.name), os.fstat(file.fileno())
+        except OSError:
+            return None
+        same = (on_disk.st_dev, on_disk.st_ino) == (opened.st_dev, opened.st_ino)
+        return file.name if same and file.tell() == 0 else None
 
     def close(self) -> None:
         self.file.close()
@@ -100,7 +116,8 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, byte
 
     chunks = app(environ, start_response)
     try:
-        body = chunks.file.name if isinstance(chunks, FileBody) else b"".join(chunks)
+        path = chunks.path() if isinstance(chunks, FileBody) else None
+        body = path if path is not None else b"".join(chunks)
     finally:
         if hasattr(chunks, "close"):
             chunks.close()

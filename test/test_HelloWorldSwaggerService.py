@@ -1,5 +1,7 @@
 """Swagger UI: its files sent from disk by the server, dot paths as 404 ErrorDescriptions, relative redirects."""
 
+import io
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -84,16 +86,40 @@ def test_ui_files_are_the_librarys_own_whole_and_by_head(url: str) -> None:
     assert (head.status_code, head.headers["Content-Length"], head.content) == (200, str(len(on_disk)), b"")
 
 
+def file_answer(file: object) -> tuple[int, list, bytes | str]:
+    """What the endpoint makes of a WSGI app answering with `file` through wsgi.file_wrapper (as bottle does)."""
+
+    def app(environ: dict, start_response: Callable) -> object:
+        start_response("200 OK", [])
+        return environ["wsgi.file_wrapper"](file)
+
+    return call_wsgi(app, {"wsgi.file_wrapper": FileBody})
+
+
 def test_a_file_answer_is_handed_to_the_server_by_its_path(tmp_path: Path) -> None:
     path = tmp_path / "ui.js"
     path.write_bytes(b"x" * 100_000)
-    opened = []
+    file = open(path, "rb")  # noqa: SIM115 - the answer owns it, as WSGI file_wrapper answers do
+    assert file_answer(file) == (200, [], str(path))
+    assert file.closed
 
-    def app(environ: dict, start_response: Callable) -> object:
-        start_response("200 OK", [("Content-Type", "text/javascript")])
-        opened.append(open(path, "rb"))  # noqa: SIM115 - the answer owns it, as WSGI file_wrapper answers do
-        return environ["wsgi.file_wrapper"](opened[0])
 
-    environ = {"wsgi.file_wrapper": FileBody}
-    assert call_wsgi(app, environ) == (200, [("Content-Type", "text/javascript")], str(path))
-    assert opened[0].closed
+def test_a_file_answer_the_server_cannot_open_again_whole_is_read_here(tmp_path: Path) -> None:
+    """Any RestService runs on this endpoint unchanged, whatever file-like object it answers with."""
+    path = tmp_path / "ui.js"
+    path.write_bytes(b"0123456789")
+    read_part_way = open(path, "rb")  # noqa: SIM115
+    read_part_way.seek(4)
+    unlinked = open(path, "rb")  # noqa: SIM115
+    temporary = tempfile.NamedTemporaryFile()  # noqa: SIM115 - deleted when closed: granian could not open it
+    temporary.write(b"temporary")
+    temporary.seek(0)
+    for answer, body in [
+        (io.BytesIO(b"in memory"), b"in memory"),
+        (temporary, b"temporary"),
+        (read_part_way, b"456789"),
+        (unlinked, b"0123456789"),
+    ]:
+        if answer is unlinked:
+            path.unlink()
+        assert file_answer(answer) == (200, [], body)
