@@ -15,9 +15,10 @@ SECURITY_HEADERS: Headers = [
     ("Cache-Control", "no-cache, no-store, must-revalidate"),
 ]
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators: in a log line they could forge lines
-# (Python's splitlines and JavaScript break lines at U+2028 and U+2029) or drive the reader's terminal.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What a log line never shows as it is: C0 and C1 controls and DEL (they drive the reader's terminal), the Unicode
+# line and paragraph separators (Python's splitlines and JavaScript break lines at them), and the invisible format
+# characters that turn or hide text: bidi marks, embeddings, overrides and isolates, zero-width characters, BOM.
+UNSHOWN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # The longest client-controlled text a log line quotes.
 MAX_LOGGED = 256
 
@@ -29,7 +30,7 @@ def printable(text: str, limit: int = MAX_LOGGED) -> str:
         text = text[:limit] + "..."
     if "\\" in text:
         text = text.replace("\\", "\\\\")
-    return CONTROL_CHARACTERS.sub(_escape, text)
+    return UNSHOWN_CHARACTERS.sub(_escape, text)
 
 
 def _escape(match: re.Match) -> str:
