@@ -15,6 +15,8 @@ SECURITY_HEADERS: Headers = [
     ("Cache-Control", "no-cache, no-store, must-revalidate"),
 ]
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
+# Headers a page may read besides the safelisted ones: those some error answers carry (405 Allow, 503 Retry-After).
+EXPOSED_HEADERS = "Allow, Retry-After"
 # What a log line never shows as it is: C0 and C1 controls and DEL (they drive the reader's terminal), the Unicode
 # line and paragraph separators (Python's splitlines and JavaScript break lines at them), and the invisible format
 # characters that turn or hide text: bidi marks, embeddings, overrides and isolates, zero-width characters, BOM.
@@ -45,7 +47,11 @@ class Decorations:
     def __init__(self, options: EndpointOptions) -> None:
         self._origins = set(options.cors_origins)
         self._any_origin = "*" in self._origins
-        self._allowed_headers = ", ".join(options.cors_headers)
+        self._cors: Headers = [
+            ("Access-Control-Allow-Methods", CORS_METHODS),
+            ("Access-Control-Allow-Headers", ", ".join(options.cors_headers)),
+            ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
+        ]
 
     def is_preflight(self, method: str, headers: Any) -> bool:
         """A browser's CORS preflight (`headers` as granian passes them), answered by the endpoint itself when
@@ -56,13 +62,10 @@ class Decorations:
         """The headers to add; `closing` asks the client to close the connection (the endpoint is closing, or a
         body was left unread)."""
         headers = SECURITY_HEADERS.copy()
-        if origin and (self._any_origin or origin in self._origins):
-            headers += [
-                ("Access-Control-Allow-Origin", origin),
-                ("Vary", "Origin"),
-                ("Access-Control-Allow-Methods", CORS_METHODS),
-                ("Access-Control-Allow-Headers", self._allowed_headers),
-            ]
+        if origin and self._any_origin:  # no credentials are allowed, so "*" says it all: no Origin is echoed
+            headers += [("Access-Control-Allow-Origin", "*"), *self._cors]
+        elif origin in self._origins:
+            headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin"), *self._cors]
         if closing:
             headers.append(("Connection", "close"))
         return headers

@@ -327,6 +327,13 @@ def test_configured_origins_can_read_every_refusal(start_endpoint: Start, path: 
     answer = requests.get(f"{url}{path}", headers={"Origin": "https://app.example"}, timeout=5)
     assert answer.status_code == status
     assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert answer.headers["Access-Control-Expose-Headers"] == "Allow, Retry-After"  # errors.md points clients there
+
+
+def test_any_origin_is_answered_with_a_star_never_echoed(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint("cors_origins", "*")
+    answer = requests.get(f"{url}/heartbeat", headers={"Origin": '"><script>'}, timeout=5)
+    assert answer.headers["Access-Control-Allow-Origin"] == "*" and "Vary" not in answer.headers
 
 
 def test_a_preflight_is_answered_before_any_check(start_endpoint: Start) -> None:
