@@ -58,7 +58,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         - options.drain_timeout: milliseconds `close` lets in-flight requests finish (default 5000)
         - options.max_connections: connections served at once, idle ones included (default 16384); more wait
           in the kernel's queue. The soft limit of open files is raised to fit it: the hard limit must allow
-          max_connections + 64, or fewer connections are served at once.
+          max_connections + 64, or fewer connections are served at once (plus one for each connection being
+          sent a file at that moment).
         - options.threads: 1 (default) runs handlers on the server's event loop thread; N > 1 runs them on a
           pool of N threads, for handlers that wait on I/O
         - options.access_log_level: level of the one-line-per-request access log (default debug)
