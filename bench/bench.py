@@ -7,8 +7,8 @@ bottle route of bench/bare_bottle.py on the same endpoint machinery (no Pip.Serv
 `python run.py` with the endpoint descriptor switched to the stock one (the one-line change the README shows).
 Loads GET /hello_world/greeting?name=John with wrk (-t1) when it is installed (else a Python load generator) at
 10, 50 and 200 connections, and prints req/s, p50, p99 and errors, the ratios at 50 connections, the time from
-spawn to the first 200, and the RSS of the service after warm-up and over 200k requests. Figures swing 2-3x on
-a busy machine: it warns when the load average is high.
+spawn to the first 200, and the RSS of the service after warm-up, after the loads and over 200k more requests.
+Figures swing 2-3x on a busy machine: it warns when the load average is high.
 """
 
 import argparse
@@ -168,9 +168,10 @@ def main() -> None:
             print(f"{name}: first 200 after {service.startup_ms:.0f} ms")
             try:
                 load(service.port, 10, 2)  # warm-up
+                warm_mb = service.rss_mb()
                 results[name] = {c: load(service.port, c, seconds if c < 200 else 5) for c in (10, 50, 200)}
                 if name == "service":
-                    memory_profile(service, load)
+                    memory_profile(service, load, warm_mb)
             finally:
                 service.stop()
     print("\n| endpoint | connections | req/s | p50 ms | p99 ms | errors |\n|---|---|---|---|---|---|")
@@ -194,14 +195,18 @@ def import_ms() -> float:
     return float(output.stdout) * 1000
 
 
-def memory_profile(service: Service, load: object) -> None:
-    """RSS after warm-up and after at least 200k more requests: flat means no growth per request."""
-    before = service.rss_mb()
+def memory_profile(service: Service, load: object, warm_mb: float) -> None:
+    """RSS after warm-up, after the loads (200 connections hold buffers of their own), and after at least 200k
+    more requests at 50 connections: flat means no growth per request."""
+    loaded_mb = service.rss_mb()
     served = 0
     while served < 200_000:
         result = load(service.port, 50, 5)
         served += int(result.requests_per_second * 5)
-    print(f"service: RSS {before:.1f} MB after warm-up, {service.rss_mb():.1f} MB after {served:,} more requests")
+    print(
+        f"service: RSS {warm_mb:.1f} MB after warm-up, {loaded_mb:.1f} MB after the loads up to 200 connections, "
+        f"{service.rss_mb():.1f} MB after {served:,} more requests at 50"
+    )
 
 
 if __name__ == "__main__":
