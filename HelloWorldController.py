@@ -76,7 +76,7 @@ def name_fault(name: str) -> tuple[str, str] | None:
     configured default name alike."""
     if CONTROL_CHARACTERS.search(name):
         return "NAME_HAS_CONTROL_CHARACTERS", "must not contain control characters"
-    if SURROGATES.search(name):
+    if not name.isascii() and SURROGATES.search(name):
         return "INVALID_ENCODING", NOT_UNICODE
     if len(name.strip()) > MAX_NAME_LENGTH:
         return "NAME_TOO_LONG", f"must be at most {MAX_NAME_LENGTH} characters"

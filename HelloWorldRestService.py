@@ -69,7 +69,8 @@ class HelloWorldRestService(RepairedRestService, RestService):
         returns nothing for bytes that are not UTF-8 (so "%FF%FE" became "World"). Here they are rejected,
         as are malformed escapes and a repeated name (ambiguous: which one did the client mean?).
         """
-        if MALFORMED_ESCAPE.search(bottle.request.query_string):
+        query = bottle.request.query_string
+        if "%" in query and MALFORMED_ESCAPE.search(query):
             raise BadRequestException(correlation_id, "INVALID_ENCODING", "Query has a malformed percent-escape")
         values = bottle.request.query.getall("name")
         if len(values) > 1:

@@ -37,7 +37,7 @@ def check_name_argument(name: object, correlation_id: str | None = None) -> None
         raise BadRequestException(correlation_id, "INVALID_NAME_TYPE", "Name must be a string or None").with_details(
             "type", type(name).__name__
         )
-    if name is not None and SURROGATES.search(name):
+    if name is not None and not name.isascii() and SURROGATES.search(name):  # isascii: O(1), most names
         raise BadRequestException(correlation_id, "INVALID_ENCODING", f"Name {NOT_UNICODE}")
 
 
