@@ -15,7 +15,8 @@ import signal
 import time
 from types import FrameType
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# Looked up by name: Windows has no SIGHUP, and run.py installs these before it refuses Windows in one line.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, name))
 # Seconds after the first stop signal during which another one is the same request, not a demand to end
 # at once: GNU `timeout` and a terminal's Ctrl-C signal the whole process group, so the process often gets
 # the same signal twice within microseconds (once directly, once through its group).

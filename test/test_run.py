@@ -606,10 +606,14 @@ def test_heartbeat_and_status_report_utc_whatever_the_tz(start_process: Start) -
     assert abs((current - now).total_seconds()) < 60
 
 
-def test_windows_is_refused_in_one_line_naming_wsl() -> None:
-    """No Windows machine here: the check itself, which run.py, the tests and README's commands run first."""
-    message = unsupported_python((3, 12), platform="win32")
-    assert message.startswith("hello-world: Windows") and "WSL" in message and "\n" not in message
+def test_windows_is_refused_in_one_line_naming_wsl(tmp_path: Path) -> None:
+    """No Windows machine here: run.py where the platform says win32 and the signal module has no SIGHUP."""
+    windows = (
+        "import runpy, signal, sys; del signal.SIGHUP; sys.platform = 'win32'; sys.argv = ['run.py']; "
+        f"sys.path.insert(0, {str(RUN_PY.parent)!r}); runpy.run_path({str(RUN_PY)!r}, run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", windows], cwd=tmp_path, capture_output=True, text=True, timeout=10)
+    assert_one_line_failure(result, "hello-world: Windows", "WSL")
     assert unsupported_python((3, 12), platform="linux") is None
 
 
