@@ -6,6 +6,7 @@ what bottle and the Pip.Services services read, built once per request with no c
 
 import io
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -86,12 +87,16 @@ class FileBody:
         self.file, self._block_size = file, block_size
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(lambda: self.file.read(self._block_size), b"")
+        # Any empty or false read ends the file ("" from a text file, None from a non-blocking one), as other WSGI
+        # servers end it: a sentinel of b"" alone would read such a file forever, on the event loop.
+        while chunk := self.file.read(self._block_size):
+            yield chunk
 
     def path(self) -> str | None:
         """The path granian can send the file by: a file open() opened for reading, still at its start, under an
         absolute path that still names it. None for anything else: a BytesIO, a temporary file (deleted when
-        closed), an unlinked or replaced file, one read part-way, one opened by a relative path."""
+        closed), an unlinked or replaced file, a device (/dev/zero never ends), one read part-way, one opened by a
+        relative path."""
         file = self.file
         if type(file) is not io.BufferedReader or not isinstance(file.name, str) or not os.path.isabs(file.name):
             return None
@@ -100,10 +105,13 @@ class FileBody:
         except OSError:
             return None
         same = (on_disk.st_dev, on_disk.st_ino) == (opened.st_dev, opened.st_ino)
-        return file.name if same and file.tell() == 0 else None
+        return file.name if same and stat.S_ISREG(opened.st_mode) and file.tell() == 0 else None
 
     def close(self) -> None:
-        self.file.close()
+        """Closes the file, if it can be closed: PEP 3333 asks file-like answers only for `read`."""
+        close = getattr(self.file, "close", None)
+        if close is not None:
+            close()
 
 
 def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes | str]:

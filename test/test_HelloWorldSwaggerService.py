@@ -114,7 +114,16 @@ def test_a_file_answer_the_server_cannot_open_again_whole_is_read_here(tmp_path:
     temporary = tempfile.NamedTemporaryFile()  # noqa: SIM115 - deleted when closed: granian could not open it
     temporary.write(b"temporary")
     temporary.seek(0)
+
+    class Reader:  # read() alone, as PEP 3333 allows, and None at the end, as a non-blocking file gives
+        def __init__(self) -> None:
+            self.parts = [b"non-blocking", None]
+
+        def read(self, size: int) -> bytes | None:
+            return self.parts.pop(0)
+
     for answer, body in [
+        (Reader(), b"non-blocking"),
         (io.BytesIO(b"in memory"), b"in memory"),
         (temporary, b"temporary"),
         (read_part_way, b"456789"),
