@@ -1,6 +1,5 @@
 """What every answer carries (security headers, CORS) and the one access-log line per request."""
 
-import re
 from typing import Any
 
 from pip_services3_components.log import LogLevel
@@ -17,27 +16,26 @@ SECURITY_HEADERS: Headers = [
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 # Headers a page may read besides the safelisted ones: those some error answers carry (405 Allow, 503 Retry-After).
 EXPOSED_HEADERS = "Allow, Retry-After"
-# What a log line never shows as it is: C0 and C1 controls and DEL (they drive the reader's terminal), the Unicode
-# line and paragraph separators (Python's splitlines and JavaScript break lines at them), and the invisible format
-# characters that turn or hide text: bidi marks, embeddings, overrides and isolates, zero-width characters, BOM.
-UNSHOWN_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 # The longest client-controlled text a log line quotes.
 MAX_LOGGED = 256
 
 
 def printable(text: str, limit: int = MAX_LOGGED) -> str:
-    """`text` made safe to log, cut at `limit` characters: control characters as Python escapes (\\x1b, \\u2028),
-    and a backslash doubled, so that an escape in the log always means a character the client sent."""
+    """`text` made safe to log, cut at `limit` characters: every character Python does not call printable as an
+    escape (\\x1b, \\u2028, \\u202e, \\U000e0041) and a backslash doubled, so that an escape in the log always means a
+    character the client sent. Not printable: C0 and C1 controls and DEL (they drive the reader's terminal), the
+    line and paragraph separators (Python's splitlines and JavaScript break lines at them), the invisible format
+    characters that turn or hide text (bidi controls, zero-width characters, tags, BOM), spaces other than " "."""
     if len(text) > limit:
         text = text[:limit] + "..."
     if "\\" in text:
         text = text.replace("\\", "\\\\")
-    return UNSHOWN_CHARACTERS.sub(_escape, text)
+    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
 
 
-def _escape(match: re.Match) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+def _escape(character: str) -> str:
+    code = ord(character)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class Decorations:

@@ -436,8 +436,9 @@ def test_logged_escapes_are_unambiguous(start_endpoint: Start, capfd: pytest.Cap
     U+2028 is written \\u2028, not \\x2028 (which reads as \\x20 and "28")."""
     url = start_logging_endpoint(start_endpoint, "info")
     capfd.readouterr()
-    for path in (b"/a%0a", b"/a%5cx0a", b"/b%e2%80%a8", b"/c%e2%80%ae", b"/d%e2%80%8b"):
+    for path in (b"/a%0a", b"/a%5cx0a", b"/b%e2%80%a8", b"/c%e2%80%ae", b"/d%e2%80%8b", b"/e%f3%a0%81%81", b"/f%c2%ad"):
         raw_request(url, b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
     out = capfd.readouterr().out
     assert "GET /a\\x0a 404" in out and "GET /a\\\\x0a 404" in out and "GET /b\\u2028 404" in out
     assert "GET /c\\u202e 404" in out and "GET /d\\u200b 404" in out  # bidi override, zero width: invisible
+    assert "GET /e\\U000e0041 404" in out and "GET /f\\xad 404" in out  # a tag character, a soft hyphen
