@@ -124,7 +124,9 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, byte
 
     chunks = app(environ, start_response)
     try:
-        path = chunks.path() if isinstance(chunks, FileBody) else None
+        # Only a success goes by path: an error's body is read, for the endpoint to make an ErrorDescription of it.
+        success = bool(answer) and answer[0][:1] in "123"
+        path = chunks.path() if success and isinstance(chunks, FileBody) else None
         body = path if path is not None else b"".join(chunks)
     finally:
         if hasattr(chunks, "close"):

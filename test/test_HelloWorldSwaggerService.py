@@ -86,11 +86,11 @@ def test_ui_files_are_the_librarys_own_whole_and_by_head(url: str) -> None:
     assert (head.status_code, head.headers["Content-Length"], head.content) == (200, str(len(on_disk)), b"")
 
 
-def file_answer(file: object) -> tuple[int, list, bytes | str]:
+def file_answer(file: object, status: str = "200 OK") -> tuple[int, list, bytes | str]:
     """What the endpoint makes of a WSGI app answering with `file` through wsgi.file_wrapper (as bottle does)."""
 
     def app(environ: dict, start_response: Callable) -> object:
-        start_response("200 OK", [])
+        start_response(status, [])
         return environ["wsgi.file_wrapper"](file)
 
     return call_wsgi(app, {"wsgi.file_wrapper": FileBody})
@@ -102,6 +102,13 @@ def test_a_file_answer_is_handed_to_the_server_by_its_path(tmp_path: Path) -> No
     file = open(path, "rb")  # noqa: SIM115 - the answer owns it, as WSGI file_wrapper answers do
     assert file_answer(file) == (200, [], str(path))
     assert file.closed
+
+
+def test_a_file_as_an_error_answer_is_read_here_to_become_an_error_description(tmp_path: Path) -> None:
+    """An error's body is read to describe it (never a file path in an ErrorDescription, nor a fault)."""
+    path = tmp_path / "error.json"
+    path.write_bytes(b'{"code": "GONE"}')
+    assert file_answer(open(path, "rb"), "410 Gone") == (410, [], b'{"code": "GONE"}')  # noqa: SIM115
 
 
 def test_a_file_answer_the_server_cannot_open_again_whole_is_read_here(tmp_path: Path) -> None:
