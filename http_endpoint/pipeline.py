@@ -66,8 +66,9 @@ class RequestPipeline:
         # Whether a body may be left unread, so that the client is asked to close: no head means refused by the
         # guards, or a preflight (answered unchecked; browsers cache it for 600 s, so closing costs them little).
         unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
-        # From the request itself: a request the guards refused has no head, and its error is for the browser too.
-        headers += self._decorations.headers(scope.headers.get("origin"), self.closing or unread_body)
+        # A request the guards refused (or a preflight) has no head: its Origin is read from the request itself.
+        origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
+        headers += self._decorations.headers(origin, self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
         if isinstance(body, str):
