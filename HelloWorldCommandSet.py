@@ -4,6 +4,8 @@ A CommandableHttpService publishes each command as `POST /<base route>/<command>
 in a JSON object, and generates its OpenAPI document from the commands' schemas.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 from collections.abc import Callable
 from typing import Any
 

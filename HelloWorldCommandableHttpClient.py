@@ -1,5 +1,7 @@
 """A client of the commandable service, for other services to call this one the Pip.Services way."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 from pip_services3_rpc.clients import CommandableHttpClient
 
 from IHelloWorldController import check_name_argument

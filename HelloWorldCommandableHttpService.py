@@ -2,6 +2,8 @@
 POST /v1/hello_world/<command> with its parameters in a JSON object, e.g. POST /v1/hello_world/greeting
 {"name": "John"}."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 from collections.abc import Callable
 from typing import Any
 

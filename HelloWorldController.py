@@ -6,6 +6,8 @@ method through the controller's command set. It also owns the rules a
 name must follow, so every transport rejects the same names the same way.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import re
 
 from pip_services3_commons.commands import CommandSet, ICommandable

@@ -1,5 +1,7 @@
 """A client that calls the controller in this process, for components deployed in the same container."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.clients import DirectClient
 

@@ -6,6 +6,8 @@ RestService, CommandableHttpService, heartbeat, status, swagger or metrics servi
 interface services register with); its parts live in http_endpoint/, one concern per module.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import asyncio
 import json
 import re

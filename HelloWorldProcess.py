@@ -1,5 +1,7 @@
 """The process container: reads config.yml, builds the components by descriptor and runs them until a signal."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import contextlib
 import io
 import sys

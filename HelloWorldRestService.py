@@ -1,5 +1,7 @@
 """The REST face of the controller: GET /hello_world/greeting?name=..."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import re
 from pathlib import Path
 

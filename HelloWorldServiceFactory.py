@@ -1,5 +1,7 @@
 """Creates the hello-world components by their descriptors, as config.yml names them."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import importlib
 from collections.abc import Callable
 from typing import Any

@@ -6,6 +6,8 @@ source map among them) was read from disk on the handler thread per request, and
 built an absolute URL from the client's Host / X-Forwarded-Host headers.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import json
 import mimetypes
 from functools import cache

@@ -4,6 +4,8 @@ Services and clients type against this interface and find the implementation by 
 (`hello-world:controller:*:*:1.0`), so none of them imports a component class.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import re
 from abc import ABC, abstractmethod
 

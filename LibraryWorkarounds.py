@@ -5,6 +5,8 @@ that needs it. test/test_LibraryWorkarounds.py checks that each defect is still 
 fixes one, its test fails, and the workaround can be dropped knowingly.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import contextlib
 import json
 import os

@@ -31,11 +31,10 @@ STOP_SIGNALS = StopSignals()
 STOP_SIGNALS.install()
 sys.excepthook = sys.__excepthook__
 
-from process.PythonVersion import unsupported_python  # noqa: E402
+from process import PythonVersion  # noqa: E402
 
-# Checked before anything imports the stack: on 3.13 the import itself fails with a confusing traceback.
-if unsupported_python():
-    sys.exit(unsupported_python())
+# Checked before anything imports the stack: on 3.10 the import itself fails with a confusing traceback.
+PythonVersion.check()
 
 
 def dependencies_missing(missing: ModuleNotFoundError) -> str:

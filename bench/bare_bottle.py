@@ -4,6 +4,8 @@ granian, same options), with no Pip.Services service, controller, counters or va
     python bench/bare_bottle.py PORT      serves GET /hello_world/greeting?name=John until SIGTERM
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import signal
 import sys
 import threading

@@ -7,6 +7,8 @@ of bench/bare_bottle.py on the same endpoint machinery; calls each handler with 
 prints microseconds per greeting and their ratio. `--profile` prints cProfile's top functions for the service.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import argparse
 import cProfile
 import pstats

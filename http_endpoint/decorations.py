@@ -1,5 +1,7 @@
 """What every answer carries (security headers, CORS) and the one access-log line per request."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 from typing import Any
 
 from pip_services3_components.log import LogLevel

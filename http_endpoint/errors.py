@@ -1,5 +1,7 @@
 """One path from any failure to the answer a client gets: a Pip.Services ErrorDescription in JSON, no internals."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import json
 import re
 from http import HTTPStatus

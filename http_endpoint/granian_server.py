@@ -11,6 +11,8 @@ Measured on 2 cores, 50 connections, three interleaved rounds: 13.0-14.0k req/s 
 loop (the former private WSGI worker: 11.1-12.7k), p99 5.3-6.0 ms against 6.4-7.3 ms.
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import asyncio
 import contextlib
 import os

@@ -1,5 +1,7 @@
 """The endpoint's options, read from its configuration once (per request they are plain attributes)."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 from dataclasses import dataclass
 
 from pip_services3_commons.config import ConfigParams

@@ -1,6 +1,8 @@
 """The order in which each request meets the endpoint's parts: guards, body, CORS preflight, bottle, errors,
 decorations, access log. It is the RSGI handler granian calls, on the server's event loop."""
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor

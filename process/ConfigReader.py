@@ -7,6 +7,8 @@ letters and digits, parses the YAML, then puts each value back into the parsed s
 arrives exactly as given, in any position of the file (quoted, unquoted, inside a longer string).
 """
 
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import re
 import secrets
 from collections.abc import Mapping

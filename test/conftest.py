@@ -3,11 +3,13 @@
 import subprocess
 import sys
 
-from process.PythonVersion import unsupported_python
+from process import PythonVersion
 
-# Before the stack is imported: on an unsupported Python it fails with a long ImportError about bottle.
-if unsupported_python(requirements="requirements-dev.txt"):
-    sys.exit(unsupported_python(requirements="requirements-dev.txt"))
+# Before the stack is imported: on an unsupported Python it fails with a long traceback.
+if refusal := PythonVersion.unsupported_python(requirements="requirements-dev.txt"):
+    sys.exit(refusal)
+
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
 from collections.abc import Callable, Iterator
 from pathlib import Path

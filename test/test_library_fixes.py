@@ -1,0 +1,102 @@
+"""library_fixes: each defect it fixes is still in the pinned library, and the fix is in place wherever it is needed.
+
+The canaries load the library's own code: the day an upgrade fixes a defect, its canary fails, and the fix can be
+dropped knowingly.
+"""
+
+from library_fixes import token_type
+
+import ast
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import ROOT
+
+LIBRARY = Path(importlib.util.find_spec("pip_services3_expressions").origin).parent
+LIBRARY_TOKEN_TYPE = LIBRARY / "tokenizers" / "TokenType.py"
+
+# Every module of this project that runs in production or in bench/: tests go through conftest.py.
+PROJECT_MODULES = sorted(
+    path.relative_to(ROOT)
+    for pattern in ("*.py", "process/*.py", "http_endpoint/*.py", "library_fixes/*.py", "bench/*.py")
+    for path in ROOT.glob(pattern)
+)
+
+
+def imported_names(tree: ast.Module) -> list[str]:
+    """The module-level imports, in order, by the full name of what they import from."""
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append(node.module or "")
+    return names
+
+
+def test_canary_pip_services3_expressions_token_type_has_its_stray_comma() -> None:
+    """3.3.6 declares `Unknown = 0,`: a tuple that 3.13+ cannot increment, and that 3.11.2 increments wrongly."""
+    spec = importlib.util.spec_from_file_location("library_token_type", LIBRARY_TOKEN_TYPE)
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except TypeError as error:
+        assert sys.version_info >= (3, 13)
+        assert "unable to increment (0,)" in str(error)
+    else:
+        assert sys.version_info < (3, 13)
+        assert module.TokenType.Unknown.value == (0,)
+
+
+def test_the_stand_in_has_the_library_members_in_order_with_the_values_python_3_12_gives() -> None:
+    declared = ast.parse(LIBRARY_TOKEN_TYPE.read_text())
+    (library_class,) = (node for node in declared.body if isinstance(node, ast.ClassDef))
+    names = [node.targets[0].id for node in library_class.body if isinstance(node, ast.Assign)]
+    assert names == list(token_type.TokenType.__members__)
+    assert [member.value for member in token_type.TokenType] == [(0,), *range(1, len(names))]
+
+
+def test_the_library_uses_the_stand_in() -> None:
+    from pip_services3_expressions.tokenizers import TokenType
+
+    assert TokenType is token_type.TokenType
+    assert sys.modules[token_type.LIBRARY_MODULE] is token_type
+
+
+@pytest.mark.parametrize("path", [path for path in PROJECT_MODULES if path.parts[0] != "library_fixes"], ids=str)
+def test_every_module_importing_pip_services3_imports_library_fixes_first(path: Path) -> None:
+    names = imported_names(ast.parse((ROOT / path).read_text()))
+    if any(name.startswith("pip_services3") for name in names):
+        assert names[0] == "library_fixes"
+
+
+@pytest.mark.parametrize("module", ["HelloWorldRestService", "http_endpoint.options", "process.ConfigReader"])
+def test_a_component_imported_first_fixes_the_library_for_what_follows(module: str) -> None:
+    """A test, a benchmark or a team's script that imports a component and then the stack, on this Python."""
+    script = (
+        f"import {module}, sys; from pip_services3_container import ProcessContainer; "
+        "from pip_services3_components.config import YamlConfigReader; "
+        f"print(sys.modules[{token_type.LIBRARY_MODULE!r}].__name__)"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.stderr == ""
+    assert result.stdout.strip() == "library_fixes.token_type"
+
+
+def test_a_defective_token_type_imported_before_library_fixes_is_refused_by_name() -> None:
+    """As 3.11.2 creates it (members after Eol are aliases of Eol): the config would be read as empty, silently."""
+    script = (
+        "import enum, sys, types; "
+        f"module = sys.modules[{token_type.LIBRARY_MODULE!r}] = types.ModuleType('defective'); "
+        "module.TokenType = enum.Enum('TokenType', {'Unknown': (0,), 'Eof': 1, 'Eol': 2, 'Float': 2}); "
+        "import library_fixes"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert "ImportError: pip_services3_expressions.tokenizers.TokenType was imported before library_fixes" in (
+        result.stderr
+    )
