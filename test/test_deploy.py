@@ -15,6 +15,7 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_container.config import ContainerConfigReader
 
 from HelloWorldProcess import CONFIG_PATH
+from process import PythonVersion
 from support import ROOT
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -58,10 +59,11 @@ def test_dockerfile_passes_hadolint_without_warnings() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_image_is_python_312_slim_pinned_by_tag() -> None:
+def test_image_is_the_newest_tested_python_slim_pinned_by_tag() -> None:
+    newest = r"\.".join(map(str, PythonVersion.NEWEST_TESTED))
     for line in DOCKERFILE.read_text().splitlines():
         if line.startswith("FROM "):
-            assert re.fullmatch(r"FROM python:3\.12\.\d+-slim(-\w+)?( AS \w+)?", line), line
+            assert re.fullmatch(rf"FROM python:{newest}\.\d+-slim(-\w+)?( AS \w+)?", line), line
 
 
 def test_image_runs_as_non_root_and_stops_cleanly() -> None:
