@@ -11,6 +11,7 @@ before it checks the Python version.
 """
 
 import os
+import select
 import signal
 import time
 from types import FrameType
@@ -21,6 +22,8 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGINT", "SI
 # at once: GNU `timeout` and a terminal's Ctrl-C signal the whole process group, so the process often gets
 # the same signal twice within microseconds (once directly, once through its group).
 REPEAT_GRACE = 1.0
+# Seconds at most between two looks at whether a stop signal has come, while waiting for one.
+WAKE_INTERVAL = 1.0
 
 
 class StopSignals:
@@ -47,13 +50,18 @@ class StopSignals:
         for signal_number in STOP_SIGNALS:
             if signal_number == signal.SIGTERM or signal.getsignal(signal_number) is not signal.SIG_IGN:
                 signal.signal(signal_number, self._handle)
+        # The kernel hands a process-directed signal to any thread, often one of the HTTP server's: Python then
+        # only flags it, and runs the handler when the main thread next runs Python code, which a main thread
+        # blocked in `wait` does not. The interpreter's own C handler writes to the wakeup descriptor from
+        # whichever thread got the signal, so `wait` wakes whatever thread it went to.
+        signal.set_wakeup_fd(self._write_end)
 
     def _handle(self, signal_number: int, _frame: "FrameType | None") -> None:
         now = time.monotonic()
         if self.received is None:
             self.received = signal.Signals(signal_number)
             self._received_at = now
-            os.write(self._write_end, b"!")
+            os.write(self._write_end, b"!")  # wakes `wait` too should anything replace the wakeup descriptor
         elif signal_number != signal.SIGHUP and now - self._received_at >= REPEAT_GRACE:
             signal.signal(signal_number, signal.SIG_DFL)
             os.kill(os.getpid(), signal_number)
@@ -64,6 +72,10 @@ class StopSignals:
 
     def wait(self) -> "signal.Signals":
         """Blocks until a stop signal has come (returns at once if one already has) and names it."""
-        if self.received is None:
-            os.read(self._read_end, 1)  # interrupted by each signal, its handler run, then resumed (PEP 475)
+        while self.received is None:
+            # Each signal writes a byte here (set_wakeup_fd), and its Python handler runs as soon as the main thread
+            # runs Python code again. Any signal wakes it (SIGCHLD too): it then waits again. The timeout makes
+            # that re-check happen whatever the interpreter's moment for running handlers.
+            if select.select([self._read_end], [], [], WAKE_INTERVAL)[0]:
+                os.read(self._read_end, 64)
         return self.received

@@ -79,6 +79,15 @@ class RunningProcess:
     def output(self) -> str:
         return self.stdout_path.read_text() + self.stderr_path.read_text()
 
+    def __enter__(self) -> "RunningProcess":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        """Reaps the process even when a test failed while it was running."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
     def stop(self, timeout: float = 5.0, signal_number: int = signal.SIGTERM) -> int:
         """SIGTERM (as Kubernetes or systemd send it) or SIGINT (Ctrl-C); returns the exit code."""
         self.popen.send_signal(signal_number)

@@ -1,6 +1,7 @@
 """The whole service as a user runs it: `python run.py` in a subprocess, from another working directory."""
 
 import contextlib
+import ctypes
 import os
 import re
 import shutil
@@ -193,18 +194,30 @@ def test_ctrl_c_before_the_handlers_stops_it_without_a_traceback(tmp_path: Path,
 
 
 def test_a_signal_as_soon_as_the_port_accepts_closes_what_was_opened(tmp_path: Path, port: int) -> None:
-    process = RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path)
-    deadline = time.monotonic() + 10
-    while True:
-        assert process.popen.poll() is None and time.monotonic() < deadline
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except ConnectionRefusedError:
-            time.sleep(0.001)  # poll interval
-    assert process.stop(timeout=5) == 0
+    with RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path) as process:
+        deadline = time.monotonic() + 10
+        while True:
+            assert process.popen.poll() is None and time.monotonic() < deadline
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except ConnectionRefusedError:
+                time.sleep(0.001)  # poll interval
+        assert process.stop(timeout=5) == 0
     assert "Closed HTTP endpoint" in process.output
     assert "Container hello-world stopped" in process.output
+
+
+def test_a_signal_delivered_to_another_thread_than_the_main_one_stops_the_process(start_process: Start) -> None:
+    """The kernel gives a process-directed signal to any thread that does not block it, often one of the
+    server's: the main thread, waiting for the stop, must wake all the same (tgkill aims at such a thread)."""
+    process, _ = start_process()
+    pid = process.popen.pid
+    threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid]
+    assert threads
+    assert ctypes.CDLL(None, use_errno=True).tgkill(pid, threads[-1], signal.SIGTERM) == 0
+    assert process.popen.wait(timeout=5) == 0
+    assert "SIGTERM received: closing" in process.output
 
 
 def test_sighup_keeps_being_ignored_under_nohup(tmp_path: Path, port: int) -> None:
