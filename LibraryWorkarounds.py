@@ -206,7 +206,7 @@ def read_json_object(
     body = bottle.request.body.read(limit + 1)
     if len(body) > limit:  # a chunked body has no Content-Length to check first
         raise too_large.with_status(413)
-    if not body.strip():
+    if not body.strip(JSON_WHITESPACE):
         return {}
     try:
         text = body.decode("utf-8")  # strictly: json.loads would take UTF-8's form of a surrogate ("surrogatepass")
@@ -224,6 +224,9 @@ def read_json_object(
         raise BadRequestException(correlation_id, "BODY_NOT_OBJECT", "Body must be a JSON object")
     return data
 
+
+# What JSON calls whitespace (RFC 8259): bytes.strip() would take a form feed or a vertical tab for it as well.
+JSON_WHITESPACE = b" \t\n\r"
 
 # A JSON string as far as it goes (to its closing quote, or to the end of an unterminated one), possessively: no
 # backtracking, so a scan is linear whatever the body.

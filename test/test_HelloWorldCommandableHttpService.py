@@ -69,6 +69,8 @@ def test_without_a_name_greets_the_default(url: str) -> None:
         (b"{name: John}", "INVALID_JSON"),
         (b"name=John", "INVALID_JSON"),
         (b"\xff\xfe", "INVALID_JSON"),
+        (b"\x0c", "INVALID_JSON"),  # a form feed or a vertical tab is whitespace to Python, not to JSON
+        (b" \x0b ", "INVALID_JSON"),
         (b'{"name": "\xed\xa0\x80"}', "INVALID_JSON"),  # a surrogate in UTF-8's form: not UTF-8
         # Nested past any parser's recursion: a RecursionError, answered 500 with a traceback logged at ERROR.
         (b"[" * 1000 + b"]" * 1000, "BODY_TOO_DEEP"),
