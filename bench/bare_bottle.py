@@ -4,8 +4,6 @@ granian, same options), with no Pip.Services service, controller, counters or va
     python bench/bare_bottle.py PORT      serves GET /hello_world/greeting?name=John until SIGTERM
 """
 
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-
 import signal
 import sys
 import threading
@@ -14,6 +12,8 @@ from pathlib import Path
 import bottle
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor, References

@@ -7,8 +7,6 @@ of bench/bare_bottle.py on the same endpoint machinery; calls each handler with 
 prints microseconds per greeting and their ratio. `--profile` prints cProfile's top functions for the service.
 """
 
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-
 import argparse
 import cProfile
 import pstats
@@ -21,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+import library_fixes  # noqa: E402, F401 (before any pip_services3 import: it fixes their defects)
 
 from bare_bottle import open_bare_endpoint  # noqa: E402
 from pip_services3_commons.config import ConfigParams  # noqa: E402
