@@ -128,7 +128,7 @@ class InstrumentedCall:
     handed to the counters and tracers directly instead of through a CounterTiming and a TraceTiming object each.
     """
 
-    __slots__ = ("_correlation_id", "_counter", "_counters", "_logger", "_name", "_started", "_tracer")
+    __slots__ = ("_correlation_id", "_counter", "_counters", "_ended", "_logger", "_name", "_started", "_tracer")
 
     def __init__(
         self, correlation_id: str | None, name: str, verb: str, logger: ILogger, counters: ICounters, tracer: ITracer
@@ -139,9 +139,15 @@ class InstrumentedCall:
             logger.trace(correlation_id, "Executing %s method" if verb == "exec" else "Calling %s method", name)
         counters.increment_one(self._counter + "_count")
         self._started = time.perf_counter()
+        self._ended = False
 
-    def _end(self) -> float:
-        """Records the call's time; returns it in milliseconds."""
+    def _end(self) -> float | None:
+        """Records the call's time and returns it in milliseconds, the first time only: None after. The library's
+        CommandableHttpClient.call_command ends a failed call's timing twice (end_failure, then end_timing in its
+        `finally`), as InstrumentTiming's own guard allows."""
+        if self._ended:
+            return None
+        self._ended = True
         elapsed = (time.perf_counter() - self._started) * 1000
         self._counters.end_timing(self._counter + "_time", elapsed)
         return elapsed
@@ -154,10 +160,14 @@ class InstrumentedCall:
             self.end_failure(error)
 
     def end_success(self) -> None:
-        self._tracer.trace(self._correlation_id, self._name, None, self._end())
+        elapsed = self._end()
+        if elapsed is not None:
+            self._tracer.trace(self._correlation_id, self._name, None, elapsed)
 
     def end_failure(self, error: Exception) -> None:
         elapsed = self._end()
+        if elapsed is None:
+            return
         if isinstance(error, ApplicationException) and 400 <= (error.status or 0) < 500:
             self._logger.info(
                 self._correlation_id, "Rejected %s: %s %s", self._name, _escaped(error.code), _escaped(error.message)
