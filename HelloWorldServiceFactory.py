@@ -12,6 +12,8 @@ from pip_services3_components.build import Factory
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService
 from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from HelloWorldMetricsService import HelloWorldMetricsService
+from HelloWorldPrometheusCounters import HelloWorldPrometheusCounters
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldSwaggerService import HelloWorldSwaggerService
 
@@ -40,6 +42,8 @@ class HelloWorldServiceFactory(Factory):
     CommandableHttpClientDescriptor = Descriptor("hello-world", "client", "commandable-http", "*", "1.0")
     DirectClientDescriptor = Descriptor("hello-world", "client", "direct", "*", "1.0")
     SwaggerServiceDescriptor = Descriptor("hello-world", "swagger-service", "default", "*", "1.0")
+    PrometheusCountersDescriptor = Descriptor("hello-world", "counters", "prometheus", "*", "1.0")
+    MetricsServiceDescriptor = Descriptor("hello-world", "metrics-service", "prometheus", "*", "1.0")
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,3 +55,5 @@ class HelloWorldServiceFactory(Factory):
         self.register(self.CommandableHttpClientDescriptor, _imported_when_created("HelloWorldCommandableHttpClient"))
         self.register(self.DirectClientDescriptor, _imported_when_created("HelloWorldDirectClient"))
         self.register_as_type(self.SwaggerServiceDescriptor, HelloWorldSwaggerService)
+        self.register_as_type(self.PrometheusCountersDescriptor, HelloWorldPrometheusCounters)
+        self.register_as_type(self.MetricsServiceDescriptor, HelloWorldMetricsService)

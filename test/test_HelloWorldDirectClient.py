@@ -38,10 +38,12 @@ def test_greets_rejects_with_the_controller_code_and_counts_exactly_in_metrics(l
     with pytest.raises(BadRequestException) as raised:
         client.greeting("cid-400", "x" * 300)
     assert (raised.value.code, raised.value.status, raised.value.correlation_id) == ("NAME_TOO_LONG", 400, "cid-400")
-    assert metric(url, "hello_world_greeting_call_count") == 3
-    assert metric(url, "hello_world_greeting_call_errors") == 1
+    labels = {"service": "hello_world", "command": "greeting"}
+    assert metric(url, "pipservices_call_total", **labels) == 3
+    assert metric(url, "pipservices_call_duration_seconds_count", **labels) == 3
+    assert metric(url, "pipservices_call_errors_total", **labels) == 1
     # In-process: no HTTP request reached the REST service.
-    assert metric(url, "exec_count", service="hello_world", command="greeting") == 0
+    assert metric(url, "pipservices_exec_total", **labels) == 0
     assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, Tester!"
 
 

@@ -10,7 +10,6 @@ from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor
 from pip_services3_commons.run import IOpenable
 from pip_services3_components.log import LogLevelConverter
-from pip_services3_prometheus.count import PrometheusCounters
 
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
@@ -35,7 +34,8 @@ def test_config_is_valid_yaml_listing_the_components() -> None:
     kinds = {(d.get_group(), d.get_type()) for d in configured_descriptors()}
     assert kinds == {
         ("hello-world", "swagger-service"),
-        ("pip-services", "metrics-service"),
+        ("hello-world", "metrics-service"),
+        ("hello-world", "counters"),
         ("pip-services", "context-info"),
         ("pip-services", "logger"),
         ("pip-services", "counters"),
@@ -51,8 +51,7 @@ def test_every_configured_component_is_created_and_opened(process: HelloWorldPro
     references = process._references
     for descriptor in configured_descriptors():
         component = references.get_one_required(descriptor)
-        # PrometheusCounters opens only to push to a gateway, which config.yml turns off.
-        if isinstance(component, IOpenable) and not isinstance(component, PrometheusCounters):
+        if isinstance(component, IOpenable):
             assert component.is_open(), descriptor
 
 
@@ -77,34 +76,34 @@ def test_closing_closes_every_component(port: int) -> None:
     assert not any(c.is_open() for c in openables)
 
 
-def exec_count(counters: object) -> int:
-    return sum(c.count for c in counters.get_all() if c.name == "hello_world.greeting.exec_count")
-
-
 def test_each_greeting_is_counted_exactly_once(process: HelloWorldProcess, port: int) -> None:
     """Log and Prometheus counters both move by exactly N for N calls (the library's shared list made it 6N)."""
-    all_counters = process._references.get_optional(Descriptor("pip-services", "counters", "*", "*", "1.0"))
-    assert len(all_counters) == 2
-    before = [exec_count(counters) for counters in all_counters]
+    url, labels = f"http://127.0.0.1:{port}", {"service": "hello_world", "command": "greeting"}
+    (log_counters,) = process._references.get_optional(Descriptor("pip-services", "counters", "log", "*", "1.0"))
+
+    def counted() -> tuple[int, float]:
+        logged = sum(c.count for c in log_counters.get_all() if c.name == "hello_world.greeting.exec_count")
+        return logged, metric(url, "pipservices_exec_total", **labels)
+
+    before = counted()
     calls = 7
     for _ in range(calls):
-        assert requests.get(f"http://127.0.0.1:{port}/hello_world/greeting", timeout=5).status_code == 200
-    assert [exec_count(counters) for counters in all_counters] == [count + calls for count in before]
+        assert requests.get(f"{url}/hello_world/greeting", timeout=5).status_code == 200
+    assert counted() == (before[0] + calls, before[1] + calls)
 
 
 def test_metrics_count_rejections_as_errors_and_log_them_at_info(
     process: HelloWorldProcess, port: int, capsys: pytest.CaptureFixture
 ) -> None:
-    """exec_count counts every call, exec_errors the rejected ones; a rejection is one INFO line, no ERROR."""
+    """exec_count counts every call, exec_errors the rejected ones, exec_time times each once; a rejection is one
+    INFO line, no ERROR."""
     url = f"http://127.0.0.1:{port}"
     labels = {"service": "hello_world", "command": "greeting"}
-    before = metric(url, "exec_count", **labels), metric(url, "exec_errors", **labels)
+    names = ("pipservices_exec_total", "pipservices_exec_errors_total", "pipservices_exec_duration_seconds_count")
+    before = [metric(url, name, **labels) for name in names]
     for name in ("John", "x" * 300, "Ann", "a\nb", "Bob"):
         requests.get(f"{url}/hello_world/greeting", params={"name": name, "correlation_id": "m-1"}, timeout=5)
-    assert (metric(url, "exec_count", **labels), metric(url, "exec_errors", **labels)) == (
-        before[0] + 5,
-        before[1] + 2,
-    )
+    assert [metric(url, name, **labels) for name in names] == [before[0] + 5, before[1] + 2, before[2] + 5]
     output = capsys.readouterr()
     assert "[m-1:ERROR" not in output.out + output.err
     assert re.search(r"^\[m-1:INFO:.*Rejected hello_world.greeting: NAME_HAS_CONTROL_CHARACTERS", output.out, re.M)
@@ -115,8 +114,9 @@ def test_commandable_calls_are_counted_exactly_and_both_documents_listed(process
     labels = {"service": "v1/hello_world", "command": "greeting"}
     for body in ({"name": "John"}, {}, {"name": "x" * 300}, ["John"], {"name": "Ann"}):
         requests.post(f"{url}/v1/hello_world/greeting", json=body, timeout=5)
-    assert (metric(url, "exec_count", **labels), metric(url, "exec_errors", **labels)) == (5, 2)
-    assert metric(url, "exec_count", service="hello_world", command="greeting") == 0
+    totals = ("pipservices_exec_total", "pipservices_exec_errors_total", "pipservices_exec_duration_seconds_count")
+    assert [metric(url, name, **labels) for name in totals] == [5, 2, 5]
+    assert metric(url, "pipservices_exec_total", service="hello_world", command="greeting") == 0
     index = requests.get(f"{url}/swagger/index.html", timeout=5).text
     assert '"url": "/hello_world/swagger"' in index and '"url": "/v1/hello_world/swagger"' in index
 

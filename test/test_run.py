@@ -65,8 +65,8 @@ def test_metrics_swagger_ui_and_correlation_ids(start_process: Start) -> None:
     requests.get(f"{url}/hello_world/greeting", params={"name": "x" * 300, "correlation_id": "bad-2"}, timeout=5)
     metrics = requests.get(f"{url}/metrics", timeout=5)
     assert metrics.status_code == 200
-    assert re.search(r'^exec_count\{[^}]*service="hello_world",command="greeting"\} 4$', metrics.text, re.M)
-    assert "exec_time_average{" in metrics.text
+    assert re.search(r'^pipservices_exec_total\{command="greeting",service="hello_world"\} 4.0$', metrics.text, re.M)
+    assert re.search(r'^pipservices_exec_duration_seconds_bucket\{[^}]*le="0.001"', metrics.text, re.M)
     assert '"url": "/hello_world/swagger"' in requests.get(f"{url}/swagger/index.html", timeout=5).text
     assert re.search(r"^\[ok-1:TRACE:.*hello_world.greeting", process.output, re.M)
     assert re.search(r"^\[bad-2:INFO:.*NAME_TOO_LONG", process.output, re.M)
