@@ -159,10 +159,17 @@ class InstrumentedCall:
         else:
             self.end_failure(error)
 
+    def _component_and_operation(self) -> tuple[str, str]:
+        """("v1/hello_world", "greeting") of "v1/hello_world.greeting": what ITracer.trace takes. pip_services3_rpc 3.3.4
+        passes the whole name and None, on which pip_services3_components 3.5.9 LogTracer raises TypeError (it
+        concatenates the operation): every client call failed once a LogTracer was configured."""
+        component, _, operation = self._name.rpartition(".")
+        return component, operation
+
     def end_success(self) -> None:
         elapsed = self._end()
         if elapsed is not None:
-            self._tracer.trace(self._correlation_id, self._name, None, elapsed)
+            self._tracer.trace(self._correlation_id, *self._component_and_operation(), elapsed)
 
     def end_failure(self, error: Exception) -> None:
         elapsed = self._end()
@@ -175,7 +182,7 @@ class InstrumentedCall:
         else:
             self._logger.error(self._correlation_id, error, "Failed to call %s method", self._name)
         self._counters.increment_one(self._counter + "_errors")
-        self._tracer.failure(self._correlation_id, self._name, None, error, elapsed)
+        self._tracer.failure(self._correlation_id, *self._component_and_operation(), error, elapsed)
 
 
 def _writes(logger: ILogger, level: LogLevel) -> bool:
@@ -512,6 +519,12 @@ class RepairedRestService:
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         repair_instrumentation(self)
+
+    def set_references(self, references: IReferences) -> None:
+        """Also hands the references to the service's tracer: pip_services3_rpc 3.3.4 RestService.set_references
+        never does, so a tracer configured in config.yml (LogTracer) traced no call of any service."""
+        super().set_references(references)
+        self._tracer.set_references(references)
 
     def _get_correlation_id(self) -> str | None:
         """The correlation id as the service's endpoint read it.

@@ -23,9 +23,9 @@ from pip_services3_commons.refer import Descriptor, References
 from pip_services3_commons.run import Parameters
 from pip_services3_components.count import CompositeCounters, LogCounters
 from pip_services3_components.log import CompositeLogger, ConsoleLogger, DefaultLoggerFactory, LogLevel
-from pip_services3_components.trace import CompositeTracer, NullTracer
+from pip_services3_components.trace import CompositeTracer, LogTracer, NullTracer
 from pip_services3_rpc.clients import RestClient
-from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming
+from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming, RestService
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
@@ -386,3 +386,55 @@ def test_repaired_send_result_answers_as_the_library_does(result: object) -> Non
         body = send_result(result)
         answers.append((body, bottle.response.status_code, bottle.response.content_type))
     assert answers[0] == answers[1]
+
+
+def tracer_references() -> References:
+    """A console logger at trace and the library's LogTracer, as config.yml would configure them."""
+    tracer = LogTracer()
+    references = References.from_tuples(
+        Descriptor("pip-services", "logger", "console", "default", "1.0"), console_logger(),
+        Descriptor("pip-services", "tracer", "log", "default", "1.0"), tracer,
+    )  # fmt: skip
+    tracer.set_references(references)
+    return references
+
+
+def test_log_tracer_still_fails_on_the_name_and_none_the_library_passes() -> None:
+    """pip_services3_rpc 3.3.4 traces (name, None); pip_services3_components 3.5.9 LogTracer concatenates None."""
+    tracer = CompositeTracer(tracer_references())
+    with pytest.raises(TypeError, match="concatenate"):
+        tracer.trace("c1", "v1/hello_world.greeting", None, 1.0)
+
+
+def test_rest_service_still_leaves_its_tracer_without_references() -> None:
+    """pip_services3_rpc 3.3.4 RestService.set_references references its logger and counters, not its tracer."""
+
+    class BareService(RestService):
+        def register(self) -> None:
+            pass
+
+    service = BareService()
+    use_own_tracers(service._tracer)  # the list is shared by every CompositeTracer (see above)
+    service.set_references(tracer_references())
+    assert service._tracer._TRACERS == []
+
+
+def test_instrumented_calls_are_traced_by_a_log_tracer(capsys: pytest.CaptureFixture) -> None:
+    tracer = CompositeTracer(tracer_references())
+    use_own_tracers(tracer)
+    tracer.set_references(tracer_references())
+    instrument("c1", "v1/hello_world.greeting", "call", CompositeLogger(), LogCounters(), tracer).end_success()
+    # LogTracer 3.5.9 has no `failure` of its own (ITracer's does nothing): the failure is logged by the instrument.
+    instrument("c2", "hello_world.greeting", "exec", CompositeLogger(), LogCounters(), tracer).end_failure(
+        BadRequestException("c2", "NOPE", "nope")
+    )
+    output = capsys.readouterr()
+    assert re.search(r"^\[c1:DEBUG:.*\] Executed v1/hello_world\.greeting in [\d.]+ msec$", output.out, re.M)
+
+
+def test_repaired_services_hand_their_references_to_their_tracer() -> None:
+    service = HelloWorldRestService()
+    references = tracer_references()
+    references.put(Descriptor("hello-world", "controller", "default", "default", "1.0"), object())
+    service.set_references(references)
+    assert len(service._tracer._TRACERS) == 1

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import pytest
 import requests
+from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.refer import Descriptor, References
+from pip_services3_components.log import ConsoleLogger, LogLevel
+from pip_services3_components.trace import LogTracer
 
+from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from process.PythonVersion import unsupported_python, untested_python
 from support import (
     ROOT,
@@ -731,3 +736,35 @@ def test_the_test_suite_refuses_an_old_python_with_one_line() -> None:
         timeout=60,
     )
     assert_one_line_failure(result, "Python 3.10 is too old", "3.11 to 3.15", "pip install -r requirements-dev.txt")
+
+
+def test_a_log_tracer_in_the_config_traces_the_services_and_the_clients(
+    start_process: Start, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Pip.Services' LogTracer, added to config.yml: every service call is traced, and a client with one works."""
+    config = tmp_path / "traced.yml"
+    config.write_text((ROOT / "config.yml").read_text() + '\n- descriptor: "pip-services:tracer:log:default:1.0"\n')
+    process, url = start_process("-c", str(config), LOG_LEVEL="debug")
+    assert requests.get(f"{url}/hello_world/greeting", params={"correlation_id": "t-1"}, timeout=5).ok
+    client = HelloWorldCommandableHttpClient()
+    client.configure(ConfigParams.from_tuples("connection.uri", url))
+    tracer = LogTracer()
+    logger = ConsoleLogger()
+    logger.set_level(LogLevel.Trace)
+    references = References.from_tuples(
+        Descriptor("pip-services", "tracer", "log", "default", "1.0"), tracer,
+        Descriptor("pip-services", "logger", "console", "default", "1.0"), logger,
+    )  # fmt: skip
+    tracer.set_references(references)
+    client.set_references(references)
+    client.open(None)
+    try:
+        assert client.greeting("t-2", "John") == "Hello, John!"
+    finally:
+        client.close(None)
+    assert re.search(r"^\[t-2:\w+:[^]]*\] Executed v1/hello_world\.greeting in ", capsys.readouterr().out, re.M)
+    deadline = time.monotonic() + 5
+    while "[t-2:" not in process.output and time.monotonic() < deadline:
+        time.sleep(0.02)  # poll for the service's lines
+    assert re.search(r"^\[t-1:\w+:[^]]*\] Executed hello_world\.greeting in ", process.output, re.M)
+    assert re.search(r"^\[t-2:\w+:[^]]*\] Executed v1/hello_world\.greeting in ", process.output, re.M)
