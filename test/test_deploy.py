@@ -176,6 +176,14 @@ def test_deployment_is_hardened() -> None:
     assert {"cpu", "memory"} <= set(resources["requests"]) and {"cpu", "memory"} <= set(resources["limits"])
 
 
+def test_pods_are_announced_for_prometheus_on_the_served_metrics_route() -> None:
+    annotations = manifest("Deployment")["spec"]["template"]["metadata"]["annotations"]
+    (port,) = container()["ports"]
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert int(annotations["prometheus.io/port"]) == port["containerPort"]
+    assert annotations["prometheus.io/path"] == "/metrics"
+
+
 def drain_timeout_seconds() -> float:
     """The endpoint's drain on SIGTERM, as config.yml sets it."""
     (endpoint,) = [c for c in ContainerConfigReader.read_from_file(None, str(CONFIG_PATH), ConfigParams())
