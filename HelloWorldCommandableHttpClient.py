@@ -4,11 +4,12 @@ import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes th
 
 from pip_services3_rpc.clients import CommandableHttpClient
 
+from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import check_name_argument
 from LibraryWorkarounds import RepairedHttpClient
 
 
-class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient):
+class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient, IHelloWorldClient):
     """Calls POST /v1/hello_world/greeting.
 
     Configuration parameters:

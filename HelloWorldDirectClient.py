@@ -5,6 +5,7 @@ import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes th
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.clients import DirectClient
 
+from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import IHelloWorldController, check_name_argument
 from LibraryWorkarounds import InstrumentedCall, instrument, repair_instrumentation
 
@@ -12,7 +13,7 @@ from LibraryWorkarounds import InstrumentedCall, instrument, repair_instrumentat
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
 
 
-class HelloWorldDirectClient(DirectClient):
+class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
     """The same `greeting(correlation_id, name)` as the HTTP clients, without HTTP: same results, same
     exceptions (BadRequestException with the controller's code), counted the same way.
 

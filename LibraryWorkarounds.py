@@ -160,8 +160,8 @@ class InstrumentedCall:
             self.end_failure(error)
 
     def _component_and_operation(self) -> tuple[str, str]:
-        """("v1/hello_world", "greeting") of "v1/hello_world.greeting": what ITracer.trace takes. pip_services3_rpc 3.3.4
-        passes the whole name and None, on which pip_services3_components 3.5.9 LogTracer raises TypeError (it
+        """("v1/hello_world", "greeting") of "v1/hello_world.greeting": what ITracer.trace takes. pip_services3_rpc
+        3.3.4 passes the whole name and None, on which pip_services3_components 3.5.9 LogTracer raises TypeError (it
         concatenates the operation): every client call failed once a LogTracer was configured."""
         component, _, operation = self._name.rpartition(".")
         return component, operation

@@ -4,13 +4,10 @@ import pytest
 import requests
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
-from pip_services3_commons.refer import References
 
 import HelloWorldDirectClient
-from HelloWorldController import HelloWorldController
 from HelloWorldDirectClient import HelloWorldDirectClient as DirectClient
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
-from HelloWorldServiceFactory import HelloWorldServiceFactory
 from support import imports_no_component_class, metric, wait_until_serving
 
 
@@ -49,15 +46,3 @@ def test_greets_rejects_with_the_controller_code_and_counts_exactly_in_metrics(l
 
 def test_imports_no_component_class() -> None:
     assert imports_no_component_class(HelloWorldDirectClient.__file__)
-
-
-@pytest.mark.parametrize(("name", "code"), [(123, "INVALID_NAME_TYPE"), (["a"], "INVALID_NAME_TYPE"),
-                                            ("\ud800", "INVALID_ENCODING")])  # fmt: skip
-def test_refuses_a_name_the_http_clients_cannot_send_the_same_way(name: object, code: str) -> None:
-    """A number was a bare TypeError from the controller, a surrogate greeted."""
-    client = DirectClient()
-    client.set_references(References.from_tuples(HelloWorldServiceFactory.ControllerDescriptor, HelloWorldController()))
-    client.open(None)
-    with pytest.raises(BadRequestException) as raised:
-        client.greeting("cid-t", name)
-    assert (raised.value.code, raised.value.status, raised.value.correlation_id) == (code, 400, "cid-t")
