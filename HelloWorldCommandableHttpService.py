@@ -11,18 +11,17 @@ import yaml
 from pip_services3_commons.commands import ICommand, ICommandable
 from pip_services3_commons.convert import TypeCode
 from pip_services3_commons.errors import ApplicationException, ConfigException
-from pip_services3_commons.refer import Descriptor, IReferences
+from pip_services3_commons.refer import IReferences
 from pip_services3_commons.validate import ObjectSchema
 from pip_services3_rpc.services import CommandableHttpService
 
+from IHelloWorldController import CONTROLLER_LOCATOR
 from LibraryWorkarounds import (
     RepairedRestService,
     command_parameters,
     read_json_object,
 )
 
-# Any controller of the hello-world group that publishes its commands (ICommandable).
-CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
 BASE_ROUTE = "v1/hello_world"
 # JSON Schema types of the Pip.Services type codes a command's parameters use.
 JSON_TYPES = {TypeCode.String: "string", TypeCode.Integer: "integer", TypeCode.Boolean: "boolean"}

@@ -8,17 +8,12 @@ name must follow, so every transport rejects the same names the same way.
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
-import re
-
 from pip_services3_commons.commands import CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams, IConfigurable
 from pip_services3_commons.errors import BadRequestException, ConfigException
 
 from HelloWorldCommandSet import HelloWorldCommandSet
-from IHelloWorldController import MAX_NAME_LENGTH, NOT_UNICODE, SURROGATES, IHelloWorldController, check_name_argument
-
-# C0 controls and DEL: they would let a name forge log lines or terminal output.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+from IHelloWorldController import IHelloWorldController, check_name_argument, name_fault
 
 
 class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
@@ -71,15 +66,3 @@ class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
             error = BadRequestException(correlation_id, fault[0], f"Name {fault[1]}")
             raise error.with_details("length", len(name.strip())) if fault[0] == "NAME_TOO_LONG" else error
         return f"Hello, {name.strip() or self._default_name}!"
-
-
-def name_fault(name: str) -> tuple[str, str] | None:
-    """The (code, rule) a name breaks, first found first, or None: the rules of a greeted name and of the
-    configured default name alike."""
-    if CONTROL_CHARACTERS.search(name):
-        return "NAME_HAS_CONTROL_CHARACTERS", "must not contain control characters"
-    if not name.isascii() and SURROGATES.search(name):
-        return "INVALID_ENCODING", NOT_UNICODE
-    if len(name.strip()) > MAX_NAME_LENGTH:
-        return "NAME_TOO_LONG", f"must be at most {MAX_NAME_LENGTH} characters"
-    return None

@@ -2,15 +2,11 @@
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
-from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.clients import DirectClient
 
 from IHelloWorldClient import IHelloWorldClient
-from IHelloWorldController import IHelloWorldController, check_name_argument
+from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController, check_name_argument
 from LibraryWorkarounds import InstrumentedCall, instrument, repair_instrumentation
-
-# Any controller of the hello-world group, found among the container's components.
-CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
 
 
 class HelloWorldDirectClient(DirectClient, IHelloWorldClient):

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import bottle
 from pip_services3_commons.errors import BadRequestException
-from pip_services3_commons.refer import Descriptor, IReferences
+from pip_services3_commons.refer import IReferences
 from pip_services3_rpc.services import RestService
 
-from IHelloWorldController import IHelloWorldController
+from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController
 from LibraryWorkarounds import RepairedRestService
 
-# Any controller of the hello-world group satisfies this service (a mock, a remote one...).
-CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
 # The OpenAPI document of the routes, kept beside this file and served at /hello_world/swagger.
 OPENAPI_PATH = Path(__file__).with_name("HelloWorldRestService.openapi.yml")
 # A "%" not followed by two hex digits: bottle would keep it as text ("%ZZ" greeted as "%ZZ").

@@ -10,6 +10,10 @@ import re
 from abc import ABC, abstractmethod
 
 from pip_services3_commons.errors import BadRequestException
+from pip_services3_commons.refer import Descriptor
+
+# Where services and clients find the controller among the container's components: any of the hello-world group.
+CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
 
 # The rules of a name, as every implementation enforces them and every API document states them.
 MAX_NAME_LENGTH = 256
@@ -26,6 +30,24 @@ NAME_RULES = (
 # Lone surrogates (U+D800-U+DFFF): not Unicode text, no UTF-8 encodes them, so no transport could answer them.
 SURROGATES = re.compile("[\ud800-\udfff]")
 NOT_UNICODE = "must be Unicode text (no lone surrogates)"
+# C0 controls and DEL: they would let a name forge log lines or terminal output.
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
+
+
+def has_surrogates(name: str) -> bool:
+    return not name.isascii() and bool(SURROGATES.search(name))  # isascii: O(1), most names
+
+
+def name_fault(name: str) -> tuple[str, str] | None:
+    """The (code, rule) a name breaks, first found first, or None: the one home of the rules of a greeted name,
+    of the configured default name and of the DEFAULT_NAME parameter alike (NAME_RULES states them)."""
+    if CONTROL_CHARACTERS.search(name):
+        return "NAME_HAS_CONTROL_CHARACTERS", "must not contain control characters"
+    if has_surrogates(name):
+        return "INVALID_ENCODING", NOT_UNICODE
+    if len(name.strip()) > MAX_NAME_LENGTH:
+        return "NAME_TOO_LONG", f"must be at most {MAX_NAME_LENGTH} characters"
+    return None
 
 
 def check_name_argument(name: object, correlation_id: str | None = None) -> None:
@@ -39,7 +61,7 @@ def check_name_argument(name: object, correlation_id: str | None = None) -> None
         raise BadRequestException(correlation_id, "INVALID_NAME_TYPE", "Name must be a string or None").with_details(
             "type", type(name).__name__
         )
-    if name is not None and not name.isascii() and SURROGATES.search(name):  # isascii: O(1), most names
+    if name is not None and has_surrogates(name):
         raise BadRequestException(correlation_id, "INVALID_ENCODING", f"Name {NOT_UNICODE}")
 
 

@@ -8,14 +8,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from IHelloWorldController import MAX_NAME_LENGTH
+from IHelloWorldController import MAX_NAME_LENGTH, name_fault
 
 # The documented levels, accepted in any case. The libraries read more (pip_services3_components 3.5.9:
 # nothing, none, warning, 0-6; the endpoint: nothing) but not all the same ones: one set for both
 # parameters, each level known to both (test_HelloWorldProcess checks it).
 LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
-# The rules of a name (IHelloWorldController.NAME_RULES): control characters anywhere are refused.
-CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f]")
 ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?")
 # RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 63 characters at most each.
 HOST_NAME_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -58,17 +56,13 @@ def origins_problem(value: str) -> str | None:
 
 
 def name_problem(value: str) -> str | None:
-    """The controller's rules for a name (IHelloWorldController.NAME_RULES); blank is refused too, since
-    an empty value already means the default."""
-    if CONTROL_CHARACTERS.search(value):
-        return "has control characters"
-    if not value.isprintable() and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-        return "is not valid text (bytes that are not UTF-8)"
-    if not value.strip():
-        return "is blank (leave it unset for the default)"
-    if len(value.strip()) > MAX_NAME_LENGTH:
-        return f"is longer than {MAX_NAME_LENGTH} characters"
-    return None
+    """The controller's rules for a name (IHelloWorldController.name_fault); blank is refused too, since an empty
+    value already means the default."""
+    fault = name_fault(value)
+    if fault is None:
+        return None if value.strip() else "is blank (leave it unset for the default)"
+    # A parameter's lone surrogates are the bytes of an environment variable that are not UTF-8.
+    return "is not valid text (bytes that are not UTF-8)" if fault[0] == "INVALID_ENCODING" else fault[1]
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@ import pytest
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException, ConfigException
 
-from HelloWorldController import MAX_NAME_LENGTH, HelloWorldController
-from IHelloWorldController import IHelloWorldController
+from HelloWorldController import HelloWorldController
+from IHelloWorldController import MAX_NAME_LENGTH, IHelloWorldController
 
 
 def configured(**config: str) -> HelloWorldController:
