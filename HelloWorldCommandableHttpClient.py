@@ -29,4 +29,5 @@ class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient,
         """Returns the service's greeting for `name` (None: the service's default name); refuses, without a call, a
         name that is not a string or not Unicode text (see check_name_argument), as the other clients do."""
         check_name_argument(name, correlation_id)
-        return self.call_command("greeting", correlation_id, {"name": name} if name is not None else {})
+        greeting: str = self.call_command("greeting", correlation_id, {"name": name} if name is not None else {})
+        return greeting

@@ -55,11 +55,12 @@ class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpServi
         - `*:swagger-service:*:*:1.0` (optional) the Swagger UI that lists this service's document
     """
 
+    _controller: ICommandable  # set by set_references
+
     def __init__(self) -> None:
         super().__init__(BASE_ROUTE)
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
-        self._controller: ICommandable | None = None
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -80,12 +81,12 @@ class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpServi
         if self._swagger_auto:
             self._register_open_api_spec(openapi_document(self._base_route, commands))
 
-    def _handler(self, command: ICommand) -> Callable[[], str]:
+    def _handler(self, command: ICommand) -> Callable[[], str | None]:
         name = f"{self._base_route}.{command.get_name()}"
         schema: ObjectSchema | None = getattr(command, "schema", None)
         parameters = {prop.get_name() for prop in schema.get_properties()} if schema is not None else set()
 
-        def handle() -> str:
+        def handle() -> str | None:
             correlation_id = self._get_correlation_id()
             timing = self._instrument(correlation_id, name)
             try:
@@ -147,7 +148,7 @@ def openapi_document(base_route: str, commands: list[ICommand]) -> str:
         "paths": paths,
         "components": {"schemas": {"ErrorDescription": ERROR_DESCRIPTION_SCHEMA}},
     }
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000)
+    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000))
 
 
 def _error_response() -> dict[str, Any]:

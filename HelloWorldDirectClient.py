@@ -17,10 +17,11 @@ class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
         - `hello-world:controller:*:*:1.0` (required) the controller to call
     """
 
+    _controller: IHelloWorldController  # set by set_references (DirectClient's)
+
     def __init__(self) -> None:
         super().__init__()
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
-        self._controller: IHelloWorldController | None = None
         repair_instrumentation(self)
 
     def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
@@ -33,7 +34,7 @@ class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
         check_name_argument(name, correlation_id)
         timing = self._instrument(correlation_id, "hello_world.greeting")
         try:
-            greeting = self._controller.greeting(name, correlation_id)
+            greeting: str = self._controller.greeting(name, correlation_id)
         except Exception as error:
             timing.end_failure(error)
             raise

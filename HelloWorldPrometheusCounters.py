@@ -21,7 +21,7 @@ from pip_services3_components.count import CounterTiming, ICounters, ICounterTim
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 # No `<name>_created` series beside each counter and histogram: they double the scrape and no query here uses them.
-prometheus_client.disable_created_metrics()
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # (it has no annotations)
 
 # A Pip.Services operation counter: `<service>.<command>.<verb>_<kind>` (hello_world.greeting.exec_count,
 # v1/hello_world.greeting.call_time).

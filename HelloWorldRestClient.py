@@ -32,7 +32,7 @@ class HelloWorldRestClient(RepairedHttpClient, RestClient, IHelloWorldClient):
         check_name_argument(name, correlation_id)
         timing = self._instrument(correlation_id, "hello_world.greeting")
         try:
-            greeting = self._call("get", "/greeting", correlation_id, {"name": name} if name is not None else {})
+            greeting: str = self._call("get", "/greeting", correlation_id, {"name": name} if name is not None else {})
         except Exception as error:
             timing.end_failure(error)
             raise

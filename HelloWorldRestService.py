@@ -31,12 +31,13 @@ class HelloWorldRestService(RepairedRestService, RestService):
         - `*:swagger-service:*:*:1.0` (optional) the Swagger UI that lists this service's document
     """
 
+    _controller: IHelloWorldController  # set by set_references
+
     def __init__(self) -> None:
         super().__init__()
         self._base_route = "hello_world"
         self._swagger_enabled = True
         self._dependency_resolver.put("controller", CONTROLLER_LOCATOR)
-        self._controller: IHelloWorldController | None = None
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
@@ -46,7 +47,7 @@ class HelloWorldRestService(RepairedRestService, RestService):
         self.register_route("GET", "/greeting", None, self._greeting)
         self._register_open_api_spec_from_file(str(OPENAPI_PATH))
 
-    def _greeting(self) -> str:
+    def _greeting(self) -> str | None:
         """Handles GET /greeting; bottle passes route parameters only, so the query is read from the request."""
         correlation_id = self._get_correlation_id()
         timing = self._instrument(correlation_id, "hello_world.greeting")
@@ -78,6 +79,7 @@ class HelloWorldRestService(RepairedRestService, RestService):
         if not values:
             return None
         try:
-            return values[0].encode("latin-1").decode("utf-8")
+            name: str = values[0].encode("latin-1").decode("utf-8")
+            return name
         except UnicodeError:
             raise BadRequestException(correlation_id, "INVALID_ENCODING", "Name is not valid UTF-8") from None

@@ -35,7 +35,7 @@ class HelloWorldSwaggerService(RepairedRestService, RestService, ISwaggerService
 
     def __init__(self) -> None:
         super().__init__()
-        self._base_route = "swagger"
+        self._base_route: str | None = "swagger"
         self._documents: dict[str, str] = {}
         self._files = frozenset(path.name for path in UI_FOLDER.iterdir() if path.is_file())
 
@@ -45,7 +45,7 @@ class HelloWorldSwaggerService(RepairedRestService, RestService, ISwaggerService
         self._documents[base_route.strip("/") or "default"] = route
 
     def register(self) -> None:
-        base_route, self._base_route = self._base_route, None
+        base_route, self._base_route = self._base_route or "", None
         self.register_route("get", "/" + base_route, None, lambda: self._redirect(base_route + "/index.html"))
         self._base_route = base_route
         self.register_route("get", "/", None, lambda: self._redirect("index.html"))

@@ -9,9 +9,12 @@ a command-line mistake prints the usage and exits 2. `--help` lists the options 
 
 import os
 import sys
+from types import TracebackType
 
 
-def stop_before_the_handlers(kind: type, error: BaseException, traceback: object) -> None:
+def stop_before_the_handlers(
+    kind: "type[BaseException]", error: BaseException, traceback: "TracebackType | None"
+) -> None:
     """Until StopSignals replaces it, Python's own SIGINT handler raises KeyboardInterrupt: a Ctrl-C then
     ends the process as it would later, exit 0 with nothing opened, instead of with a traceback."""
     if issubclass(kind, KeyboardInterrupt):

@@ -120,5 +120,5 @@ def check_parameters(parameters: Mapping[str, str]) -> None:
     for parameter in PARAMETERS:
         value = parameters.get(parameter.name)
         problem = parameter.problem(value) if value and parameter.problem else None
-        if problem:
+        if value and problem:
             raise ValueError(f"{parameter.name}={shown(value)} {problem}")

@@ -1,6 +1,6 @@
 """Which Python runs this stack, checked before anything imports the stack.
 
-Written for any Python 3 (no syntax newer than 3.6): its whole job is to speak to the wrong one.
+Written for any Python 3 (no syntax newer than 3.6, hence type comments): its whole job is to speak to the wrong one.
 """
 
 import sys
@@ -12,6 +12,7 @@ NEWEST_TESTED = (3, 15)
 
 
 def unsupported_python(version=None, requirements="requirements.txt", platform=None):
+    # type: (tuple[int, ...] | None, str, str | None) -> str | None
     """One line saying why this Python cannot run the service and how to get one that can; None when it can.
 
     Older than 3.11: the pinned libraries need 3.11's syntax and typing. Windows: the service needs a POSIX system
@@ -30,6 +31,7 @@ def unsupported_python(version=None, requirements="requirements.txt", platform=N
 
 
 def untested_python(version=None):
+    # type: (tuple[int, ...] | None) -> str | None
     """One warning line for a Python newer than the newest tested, which is let run; None for a tested one."""
     major, minor = (version or sys.version_info)[:2]
     if (major, minor) <= NEWEST_TESTED:
@@ -41,10 +43,12 @@ def untested_python(version=None):
 
 
 def tested_range():
+    # type: () -> str
     return f"{OLDEST[0]}.{OLDEST[1]} to {NEWEST_TESTED[0]}.{NEWEST_TESTED[1]}"
 
 
 def check(requirements="requirements.txt"):
+    # type: (str) -> None
     """Refuses an unsupported Python in one line (exit 1), warns on stderr about an untested newer one."""
     refusal = unsupported_python(requirements=requirements)
     if refusal:

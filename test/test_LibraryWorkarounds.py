@@ -401,7 +401,9 @@ def tracer_references() -> References:
 
 def test_log_tracer_still_fails_on_the_name_and_none_the_library_passes() -> None:
     """pip_services3_rpc 3.3.4 traces (name, None); pip_services3_components 3.5.9 LogTracer concatenates None."""
-    tracer = CompositeTracer(tracer_references())
+    tracer = CompositeTracer()
+    use_own_tracers(tracer)  # not the list every CompositeTracer shares: the library's services would trace too
+    tracer.set_references(tracer_references())
     with pytest.raises(TypeError, match="concatenate"):
         tracer.trace("c1", "v1/hello_world.greeting", None, 1.0)
 
@@ -420,7 +422,7 @@ def test_rest_service_still_leaves_its_tracer_without_references() -> None:
 
 
 def test_instrumented_calls_are_traced_by_a_log_tracer(capsys: pytest.CaptureFixture) -> None:
-    tracer = CompositeTracer(tracer_references())
+    tracer = CompositeTracer()
     use_own_tracers(tracer)
     tracer.set_references(tracer_references())
     instrument("c1", "v1/hello_world.greeting", "call", CompositeLogger(), LogCounters(), tracer).end_success()
