@@ -260,3 +260,12 @@ def signal_handled(pid: int, signal_number: int) -> bool:
         if line.startswith("SigCgt:"):
             return bool(int(line.split()[1], 16) >> (signal_number - 1) & 1)
     return False
+
+
+def assert_one_line_failure(result: subprocess.CompletedProcess, *expected: str) -> None:
+    """A startup failure as the service reports one: exit status 1 and one line holding each of `expected`."""
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 1
+    assert len(lines) == 1, lines
+    for text in expected:
+        assert text in lines[0]

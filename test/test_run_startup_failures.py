@@ -1,0 +1,78 @@
+"""`python run.py` failing to start: one line naming the cause, exit status 1, nothing left running."""
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from process.PythonVersion import unsupported_python
+from support import (
+    RUN_PY,
+    assert_one_line_failure,
+    other_python,
+)
+
+RunToExit = Callable[..., subprocess.CompletedProcess]
+
+
+def test_missing_config_exits_1_with_one_line(run_to_exit: RunToExit) -> None:
+    assert_one_line_failure(run_to_exit("-c", "missing.yml"), "missing.yml", "not found")
+
+
+def test_malformed_yaml_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Path) -> None:
+    (tmp_path / "bad.yml").write_text("- descriptor: x\n  connection: [1,\n")
+    assert_one_line_failure(run_to_exit("-c", "bad.yml"), "bad.yml")
+
+
+def test_unknown_descriptor_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Path) -> None:
+    (tmp_path / "unknown.yml").write_text('- descriptor: "acme:widget:default:default:1.0"\n')
+    assert_one_line_failure(run_to_exit("-c", "unknown.yml"), "acme:widget:default:default:1.0")
+
+
+def test_empty_config_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Path) -> None:
+    (tmp_path / "empty.yml").write_text("# nothing here\n")
+    assert_one_line_failure(run_to_exit("-c", "empty.yml"), "empty.yml", "no components")
+
+
+def test_port_in_use_exits_1_within_2_s_naming_host_and_port(run_to_exit: RunToExit) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        result = run_to_exit(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
+        assert time.monotonic() - started < 2
+    assert_one_line_failure(result, f"127.0.0.1:{port}", "in use")
+    assert "started" not in result.stdout
+
+
+def test_unknown_host_exits_1_within_2_s(run_to_exit: RunToExit) -> None:
+    started = time.monotonic()
+    result = run_to_exit(HTTP_HOST="no-such-host.invalid", HTTP_PORT="8080")
+    assert time.monotonic() - started < 2
+    assert_one_line_failure(result, "no-such-host.invalid:8080")
+    assert "started" not in result.stdout
+
+
+def test_windows_is_refused_in_one_line_naming_wsl(tmp_path: Path) -> None:
+    """No Windows machine here: run.py where the platform says win32 and the signal module has no SIGHUP."""
+    windows = (
+        "import runpy, signal, sys; del signal.SIGHUP; sys.platform = 'win32'; sys.argv = ['run.py']; "
+        f"sys.path.insert(0, {str(RUN_PY.parent)!r}); runpy.run_path({str(RUN_PY)!r}, run_name='__main__')"
+    )
+    result = subprocess.run([sys.executable, "-c", windows], cwd=tmp_path, capture_output=True, text=True, timeout=10)
+    assert_one_line_failure(result, "hello-world: Windows", "WSL")
+    assert unsupported_python((3, 12), platform="linux") is None
+
+
+def test_missing_dependencies_are_named_with_the_command_that_installs_them(run_to_exit: RunToExit) -> None:
+    """The tutorial's own `python run.py`, with a supported Python that has none of the requirements."""
+    python = next(filter(None, map(other_python, ["3.12", "3.11"])), None)
+    if python is None or subprocess.run([python, "-c", "import pip_services3_container"]).returncode == 0:
+        pytest.skip("no Python 3.11 or 3.12 without the requirements on this machine")
+    result = run_to_exit(python=python)
+    assert_one_line_failure(result, "No module named", "pip install -r requirements.txt")
