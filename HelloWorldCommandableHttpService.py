@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from pip_services3_commons.commands import ICommand, ICommandable
 from pip_services3_commons.convert import TypeCode
-from pip_services3_commons.errors import ApplicationException, ConfigException
+from pip_services3_commons.errors import ConfigException
 from pip_services3_commons.refer import IReferences
 from pip_services3_commons.validate import ObjectSchema
 from pip_services3_rpc.services import CommandableHttpService
@@ -86,22 +86,12 @@ class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpServi
         schema: ObjectSchema | None = getattr(command, "schema", None)
         parameters = {prop.get_name() for prop in schema.get_properties()} if schema is not None else set()
 
+        def execute(correlation_id: str | None) -> Any:
+            body = read_json_object(correlation_id, parameters, MAX_COMMAND_BODY)
+            return command.execute(correlation_id, command_parameters(body))
+
         def handle() -> str | None:
-            correlation_id = self._get_correlation_id()
-            timing = self._instrument(correlation_id, name)
-            try:
-                body = read_json_object(correlation_id, parameters, MAX_COMMAND_BODY)
-                result = command.execute(correlation_id, command_parameters(body))
-            except ApplicationException as error:
-                timing.end_failure(error)
-                if error.status >= 500:
-                    raise  # logged above; the endpoint answers it as an internal error
-                return self.send_error(error)
-            except Exception as error:
-                timing.end_failure(error)
-                raise
-            timing.end_success()
-            return self.send_result(result)
+            return self._instrumented(name, execute)
 
         return handle
 

@@ -32,11 +32,6 @@ class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
         """Returns the controller's greeting for `name` (None: the default name); refuses, without a call, a name
         that is not a string or not Unicode text (see check_name_argument), as the HTTP clients do."""
         check_name_argument(name, correlation_id)
-        timing = self._instrument(correlation_id, "hello_world.greeting")
-        try:
+        with self._instrument(correlation_id, "hello_world.greeting"):
             greeting: str = self._controller.greeting(name, correlation_id)
-        except Exception as error:
-            timing.end_failure(error)
-            raise
-        timing.end_success()
         return greeting

@@ -30,11 +30,6 @@ class HelloWorldRestClient(RepairedHttpClient, RestClient, IHelloWorldClient):
         """Returns the service's greeting for `name` (None: the service's default name); refuses, without a call, a
         name that is not a string or not Unicode text (see check_name_argument), as the other clients do."""
         check_name_argument(name, correlation_id)
-        timing = self._instrument(correlation_id, "hello_world.greeting")
-        try:
+        with self._instrument(correlation_id, "hello_world.greeting"):
             greeting: str = self._call("get", "/greeting", correlation_id, {"name": name} if name is not None else {})
-        except Exception as error:
-            timing.end_failure(error)
-            raise
-        timing.end_success()
         return greeting

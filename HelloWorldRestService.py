@@ -49,18 +49,10 @@ class HelloWorldRestService(RepairedRestService, RestService):
 
     def _greeting(self) -> str | None:
         """Handles GET /greeting; bottle passes route parameters only, so the query is read from the request."""
-        correlation_id = self._get_correlation_id()
-        timing = self._instrument(correlation_id, "hello_world.greeting")
-        try:
-            greeting = self._controller.greeting(self._read_name(correlation_id), correlation_id)
-        except BadRequestException as error:
-            timing.end_failure(error)
-            return self.send_error(error)
-        except Exception as error:  # counted and logged here; the endpoint answers it as an internal error
-            timing.end_failure(error)
-            raise
-        timing.end_success()
-        return self.send_result(greeting)
+        return self._instrumented("hello_world.greeting", self._greet)
+
+    def _greet(self, correlation_id: str | None) -> str:
+        return self._controller.greeting(self._read_name(correlation_id), correlation_id)
 
     @staticmethod
     def _read_name(correlation_id: str | None) -> str | None:

@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from itertools import accumulate
 from typing import Any, NoReturn
@@ -121,6 +121,12 @@ def instrument(
     return InstrumentedCall(correlation_id, name, verb, logger, counters, tracer)
 
 
+def is_rejection(error: BaseException) -> bool:
+    """Whether `error` is a request's own mistake (an ApplicationException with a 4xx status), answered as its
+    ErrorDescription and logged at INFO, rather than a fault (5xx, or any other exception), logged at ERROR."""
+    return isinstance(error, ApplicationException) and 400 <= (error.status or 0) < 500
+
+
 class InstrumentedCall:
     """One instrumented call: the counts, time, trace and log lines of pip_services3_rpc's InstrumentTiming (see
     `instrument` for the two defects it fixes), recorded with less work per call, since every request pays it:
@@ -152,6 +158,16 @@ class InstrumentedCall:
         self._counters.end_timing(self._counter + "_time", elapsed)
         return elapsed
 
+    def __enter__(self) -> "InstrumentedCall":
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _traceback: object) -> None:
+        """Ends the timing as the block ended: a success, or a failure (the exception then goes on)."""
+        if error is None:
+            self.end_success()
+        elif isinstance(error, Exception):
+            self.end_failure(error)
+
     def end_timing(self, error: Exception | None = None) -> None:
         """InstrumentTiming's own entry point, which the library's clients call."""
         if error is None:
@@ -175,7 +191,7 @@ class InstrumentedCall:
         elapsed = self._end()
         if elapsed is None:
             return
-        if isinstance(error, ApplicationException) and 400 <= (error.status or 0) < 500:
+        if is_rejection(error):
             self._logger.info(
                 self._correlation_id, "Rejected %s: %s %s", self._name, _escaped(error.code), _escaped(error.message)
             )
@@ -538,6 +554,20 @@ class RepairedRestService:
     def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
         return instrument(correlation_id, name, "exec", self._logger, self._counters, self._tracer)
+
+    def _instrumented(self, name: str, call: Callable[[str | None], Any]) -> str | None:
+        """Answers a request with `call(correlation_id)`, timed and counted as `name`: its result as JSON; a
+        rejection (is_rejection) as its ErrorDescription; any other failure, counted and logged, goes on to the
+        endpoint, which answers it as an internal error. Every route of every service answers through here."""
+        correlation_id = self._get_correlation_id()
+        try:
+            with self._instrument(correlation_id, name):
+                result = call(correlation_id)
+        except ApplicationException as error:
+            if not is_rejection(error):
+                raise
+            return self.send_error(error)
+        return self.send_result(result)
 
     def send_error(self, error: Exception) -> str:
         """Sends the error as a Pip.Services ErrorDescription without the server's internals (see error_body)."""
