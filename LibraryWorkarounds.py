@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from itertools import accumulate
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard, overload
 
 import bottle
 from pip_services3_commons.config import ConfigParams
@@ -96,6 +96,10 @@ def error_body(error: Exception) -> tuple[int, str]:
     return description.status, JsonConverter.to_json(description)
 
 
+@overload
+def bounded(text: str, limit: int = MAX_ERROR_TEXT) -> str: ...
+@overload
+def bounded(text: None, limit: int = MAX_ERROR_TEXT) -> None: ...
 def bounded(text: str | None, limit: int = MAX_ERROR_TEXT) -> str | None:
     """`text` cut to `limit` characters, "…" marking a cut (within the limit), so that what a client sent cannot make
     an answer or a log line as long as it likes."""
@@ -121,7 +125,7 @@ def instrument(
     return InstrumentedCall(correlation_id, name, verb, logger, counters, tracer)
 
 
-def is_rejection(error: BaseException) -> bool:
+def is_rejection(error: BaseException) -> TypeGuard[ApplicationException]:
     """Whether `error` is a request's own mistake (an ApplicationException with a 4xx status), answered as its
     ErrorDescription and logged at INFO, rather than a fault (5xx, or any other exception), logged at ERROR."""
     return isinstance(error, ApplicationException) and 400 <= (error.status or 0) < 500
@@ -427,7 +431,7 @@ class LeanCompositeCounters(CompositeCounters):
 
     def __init__(self) -> None:
         super().__init__()
-        self._counters = []  # see use_own_counters
+        self._counters: list[ICounters] = []  # see use_own_counters
         self._cached: list[CachedCounters] = []
         self._others: list[ICounters] = []
         self._next_update = 0.0
@@ -506,10 +510,18 @@ def skip_cheroot_version_lookup() -> None:
     A None entry in sys.modules makes that import fail, as Python documents; cheroot catches it and reports its
     version as "unknown". Nothing else here uses pkg_resources.
     """
-    sys.modules.setdefault("pkg_resources", None)
+    sys.modules.setdefault("pkg_resources", None)  # type: ignore[arg-type]  # as Python documents it
 
 
-class RepairedHttpClient:
+if TYPE_CHECKING:  # for the checker, the mixins below are what they mix into (at run time, the clients are not
+    # imported: they bring `requests` into a service's process)
+    from pip_services3_rpc.clients import RestClient as HttpClientBase
+    from pip_services3_rpc.services import RestService as RestServiceBase
+else:
+    HttpClientBase = RestServiceBase = object
+
+
+class RepairedHttpClient(HttpClientBase):
     """A mixin for a RestClient or CommandableHttpClient subclass (listed before it), bringing the fixes above:
     timeouts in seconds with the connect timeout honoured (client_timeouts) and the instrumentation fixes
     (repair_instrumentation, instrument). The client calls `_repair()` at the end of its constructor."""
@@ -528,7 +540,7 @@ class RepairedHttpClient:
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 
 
-class RepairedRestService:
+class RepairedRestService(RestServiceBase):
     """A mixin for a RestService or CommandableHttpService subclass (listed before it), bringing the fixes above
     (repair_instrumentation, instrument, error_body) and the endpoint's reading of the correlation id."""
 
@@ -549,7 +561,8 @@ class RepairedRestService:
         of asking its endpoint (`get_correlation_id`, which the stock HttpEndpoint reads the same way): a service
         on HelloWorldHttpEndpoint then logged an id that endpoint had not checked, and read it twice per request.
         """
-        return self._endpoint.get_correlation_id()
+        correlation_id: str | None = self._endpoint.get_correlation_id()
+        return correlation_id
 
     def _instrument(self, correlation_id: str | None, name: str) -> InstrumentedCall:
         """The library's timing, with rejections logged at INFO and failures counted as exec_errors (see instrument)."""
@@ -580,7 +593,8 @@ class RepairedRestService:
         the result is a string, as a greeting is: HttpResponseSender builds a JSONEncoder on every call (json.dumps
         with `default=`, which a string never needs) and a view of the headers to set one."""
         if type(result) is not str:
-            return super().send_result(result)
+            answer: str | None = super().send_result(result)
+            return answer
         bottle.response.set_header("Content-Type", "application/json")
         bottle.response.status = 200
         return json.dumps(result)
