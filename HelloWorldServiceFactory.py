@@ -12,6 +12,7 @@ from pip_services3_components.build import Factory
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService
 from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from HelloWorldLogOutput import HelloWorldLogOutput
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldSwaggerService import HelloWorldSwaggerService
 
@@ -40,6 +41,7 @@ class HelloWorldServiceFactory(Factory):
     CommandableHttpClientDescriptor = Descriptor("hello-world", "client", "commandable-http", "*", "1.0")
     DirectClientDescriptor = Descriptor("hello-world", "client", "direct", "*", "1.0")
     SwaggerServiceDescriptor = Descriptor("hello-world", "swagger-service", "default", "*", "1.0")
+    LogOutputDescriptor = Descriptor("hello-world", "log-output", "default", "*", "1.0")
 
     def __init__(self) -> None:
         super().__init__()
@@ -51,3 +53,4 @@ class HelloWorldServiceFactory(Factory):
         self.register(self.CommandableHttpClientDescriptor, _imported_when_created("HelloWorldCommandableHttpClient"))
         self.register(self.DirectClientDescriptor, _imported_when_created("HelloWorldDirectClient"))
         self.register_as_type(self.SwaggerServiceDescriptor, HelloWorldSwaggerService)
+        self.register_as_type(self.LogOutputDescriptor, HelloWorldLogOutput)
