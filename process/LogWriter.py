@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 # Lines a descriptor may hold queued beyond what its pipe or file takes (a pipe: 64 KiB, some 800 lines): about a
 # second of access log at INFO under load, some 100 KB. A reader that keeps up never comes near it.
 MAX_QUEUED_LINES = 1_000
+# Bytes the thread writes at most at once (a pipe takes 64 KiB).
+BATCH_BYTES = 65_536
 # Seconds before retrying a write that failed (ENOSPC, EIO...), doubling after each failure up to RETRY_MAX.
 RETRY_FIRST = 0.05
 RETRY_MAX = 1.0
@@ -93,14 +95,24 @@ class LogWriter:
                 if not self._queue:
                     self._idle.notify_all()
                     self._has_work.wait_for(lambda: self._queue)
-                item = self._queue.popleft()
                 self._writing = True
-                if isinstance(item, _Gap):
-                    data = dropped_line(item.lines)
-                else:
-                    data, lines = item
-                    self._queued_lines -= lines
+                data = self._take()
             self._write(data)
+
+    def _take(self) -> bytes:
+        """What to write next, under the lock: the queued lines up to the next gap (at most BATCH_BYTES, in one
+        write: a busy log costs one system call and one wake-up of this thread per batch, not per line), or the
+        line that tells a gap."""
+        if isinstance(self._queue[0], _Gap):
+            return dropped_line(self._queue.popleft().lines)
+        batch: list[bytes] = []
+        size = 0
+        while self._queue and not isinstance(self._queue[0], _Gap) and size < BATCH_BYTES:
+            data, lines = self._queue.popleft()
+            self._queued_lines -= lines
+            batch.append(data)
+            size += len(data)
+        return b"".join(batch)
 
     def _write(self, data: bytes) -> None:
         """Writes all of `data`, retrying after a failure until it succeeds, unless the descriptor is broken."""
