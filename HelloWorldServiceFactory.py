@@ -12,6 +12,7 @@ from pip_services3_components.build import Factory
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService
 from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from HelloWorldLogOutput import HelloWorldLogOutput
 from HelloWorldMetricsService import HelloWorldMetricsService
 from HelloWorldPrometheusCounters import HelloWorldPrometheusCounters
 from HelloWorldRestService import HelloWorldRestService
@@ -44,6 +45,7 @@ class HelloWorldServiceFactory(Factory):
     SwaggerServiceDescriptor = Descriptor("hello-world", "swagger-service", "default", "*", "1.0")
     PrometheusCountersDescriptor = Descriptor("hello-world", "counters", "prometheus", "*", "1.0")
     MetricsServiceDescriptor = Descriptor("hello-world", "metrics-service", "prometheus", "*", "1.0")
+    LogOutputDescriptor = Descriptor("hello-world", "log-output", "default", "*", "1.0")
 
     def __init__(self) -> None:
         super().__init__()
@@ -57,3 +59,4 @@ class HelloWorldServiceFactory(Factory):
         self.register_as_type(self.SwaggerServiceDescriptor, HelloWorldSwaggerService)
         self.register_as_type(self.PrometheusCountersDescriptor, HelloWorldPrometheusCounters)
         self.register_as_type(self.MetricsServiceDescriptor, HelloWorldMetricsService)
+        self.register_as_type(self.LogOutputDescriptor, HelloWorldLogOutput)

@@ -14,7 +14,6 @@ import re
 import sys
 import time
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, NoReturn, TypeGuard, overload
 
@@ -43,6 +42,9 @@ from pip_services3_components.log import (
 )
 from pip_services3_components.trace import CompositeTracer, ITracer
 
+from process.LogRateLimit import REJECTIONS
+from process.LogWriter import log_line
+
 LOGGER_LOCATOR = Descriptor("*", "logger", "*", "*", "1.0")
 # RestClient's timeouts, in milliseconds, when the configuration gives none.
 DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -54,6 +56,9 @@ MAX_BODY_PROPERTIES = 16
 # Characters of an error's message or of one of its details sent to a client, and of a text logged (escaped): they
 # may quote what a client sent (an unexpected property's name), which must not come back or reach a log unbounded.
 MAX_ERROR_TEXT = 300
+# The rate-limited rejection lines: the summary, and the counter of those not written.
+SUPPRESSED_REJECTIONS = "%d similar lines suppressed in the last second: Rejected %s"
+SUPPRESSED_LINES_COUNTER = "log.suppressed_lines"
 
 
 def use_own_counters(counters: CompositeCounters) -> None:
@@ -196,13 +201,20 @@ class InstrumentedCall:
         if elapsed is None:
             return
         if is_rejection(error):
-            self._logger.info(
-                self._correlation_id, "Rejected %s: %s %s", self._name, _escaped(error.code), _escaped(error.message)
-            )
+            self._log_rejection(error)
         else:
             self._logger.error(self._correlation_id, error, "Failed to call %s method", self._name)
         self._counters.increment_one(self._counter + "_errors")
         self._tracer.failure(self._correlation_id, *self._component_and_operation(), error, elapsed)
+
+    def _log_rejection(self, error: ApplicationException) -> None:
+        """Logs a rejection at INFO, at most LINES_PER_SECOND of a kind a second (see process/LogRateLimit.py); the
+        others are counted in `log.suppressed_lines` and summarized in one line once their second is over."""
+        kind = f"{self._name}: {_escaped(error.code)}"
+        if REJECTIONS.admit(kind, lambda count: self._logger.info(None, SUPPRESSED_REJECTIONS, count, kind)):
+            self._logger.info(self._correlation_id, "Rejected %s %s", kind, _escaped(error.message))
+        else:
+            self._counters.increment_one(SUPPRESSED_LINES_COUNTER)
 
 
 def _writes(logger: ILogger, level: LogLevel) -> bool:
@@ -338,8 +350,7 @@ class UtcConsoleLogger(ConsoleLogger):
     def _write(self, level: int, correlation_id: str | None, error: Exception | None, message: str | None) -> None:
         if self._level < level:
             return
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        line = f"[{correlation_id or '---'}:{LogLevelConverter.to_string(level)}:{stamp}] {message or ''}"
+        line = log_line(correlation_id, LogLevelConverter.to_string(level), message or "")
         if error is not None:
             line += (": " if message else "Error: ") + self._compose_error(error)
         (sys.stderr if LogLevel.Fatal <= level <= LogLevel.Warn else sys.stdout).write(line + "\n")

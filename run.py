@@ -51,7 +51,7 @@ def dependencies_missing(missing: ModuleNotFoundError) -> str:
 # command line or in a parameter is told at once.
 import time  # noqa: E402
 
-from process.Streams import guard_standard_streams  # noqa: E402
+from process.Streams import drain_standard_streams, guard_standard_streams  # noqa: E402
 
 guard_standard_streams()
 try:
@@ -99,4 +99,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    exit_at_once(main())
+    code = main()
+    drain_standard_streams()  # what the log still holds, for at most its drain timeout: os._exit runs no atexit
+    exit_at_once(code)

@@ -36,6 +36,7 @@ def test_config_is_valid_yaml_listing_the_components() -> None:
         ("hello-world", "swagger-service"),
         ("hello-world", "metrics-service"),
         ("hello-world", "counters"),
+        ("hello-world", "log-output"),
         ("pip-services", "context-info"),
         ("pip-services", "logger"),
         ("pip-services", "counters"),
