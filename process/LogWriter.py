@@ -103,12 +103,18 @@ class LogWriter:
         """What to write next, under the lock: the queued lines up to the next gap (at most BATCH_BYTES, in one
         write: a busy log costs one system call and one wake-up of this thread per batch, not per line), or the
         line that tells a gap."""
-        if isinstance(self._queue[0], _Gap):
-            return dropped_line(self._queue.popleft().lines)
+        first = self._queue[0]
+        if isinstance(first, _Gap):
+            self._queue.popleft()
+            return dropped_line(first.lines)
         batch: list[bytes] = []
         size = 0
-        while self._queue and not isinstance(self._queue[0], _Gap) and size < BATCH_BYTES:
-            data, lines = self._queue.popleft()
+        while self._queue and size < BATCH_BYTES:
+            item = self._queue[0]
+            if isinstance(item, _Gap):
+                break
+            self._queue.popleft()
+            data, lines = item
             self._queued_lines -= lines
             batch.append(data)
             size += len(data)

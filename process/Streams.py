@@ -62,7 +62,8 @@ class QueuedStream:
         if self.writer is None:
             return 0
         lines = text.count("\n") or 1
-        queued = self.writer.put(text.encode(self._stream.encoding or "utf-8", "backslashreplace"), lines)
+        encoding = getattr(self._stream, "encoding", None) or "utf-8"
+        queued = self.writer.put(text.encode(encoding, "backslashreplace"), lines)
         return 0 if queued else lines
 
     def _report(self, dropped: int) -> None:
