@@ -66,7 +66,7 @@ def parser() -> argparse.ArgumentParser:
         description=textwrap.fill(
             "Runs the hello-world microservice until SIGTERM, SIGINT (Ctrl-C) or SIGHUP, then closes it and exits 0; "
             "a second SIGTERM or Ctrl-C during the close ends it at once. A startup failure prints one line and "
-            "exits 1.",
+            "exits 1; a mistake on the command line prints the usage and exits 2. -p may be given many times.",
             width=100,
         ),
         epilog=parameters_help(),

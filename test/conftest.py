@@ -11,6 +11,7 @@ if refusal := PythonVersion.unsupported_python(requirements="requirements-dev.tx
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -36,6 +37,14 @@ from support import (
     serving,
     wait_until_serving,
 )
+
+# A suite started under nohup or as a background job inherits SIGHUP or SIGINT ignored, and so would every
+# `run.py` it starts, which keeps them ignored by design: the stop-signal tests would then wait in vain and leave
+# services running. Caught and dropped here instead, they stay harmless to pytest and reach the services at their
+# default (exec resets a handled signal, not an ignored one).
+for _stop_signal in (signal.SIGHUP, signal.SIGINT):
+    if signal.getsignal(_stop_signal) is signal.SIG_IGN:
+        signal.signal(_stop_signal, lambda _number, _frame: None)
 
 
 @pytest.fixture
