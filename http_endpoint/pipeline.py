@@ -10,8 +10,9 @@ from typing import Any
 
 from pip_services3_components.log import ILogger
 
+from http_endpoint.answers import AnswerSender, Large
 from http_endpoint.decorations import AccessLog, Decorations, printable
-from http_endpoint.errors import RequestRejectedError, error_answer, internal_error, of_service_answer
+from http_endpoint.errors import EXHAUSTED, RequestRejectedError, error_answer, internal_error, of_service_answer
 from http_endpoint.guards import Guards, RequestHead
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi, environ_of
@@ -36,6 +37,7 @@ class RequestPipeline:
         self._decorations = Decorations(options)
         self._logger = logger
         self._access_log = access_log
+        self.sender = AnswerSender(options, logger)
         self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
         self.in_flight = 0
         self.last_finished = 0.0
@@ -46,6 +48,7 @@ class RequestPipeline:
         started = time.perf_counter()
         self.in_flight += 1
         head: RequestHead | None = None
+        large: Large | None = None
         try:
             if self._decorations.is_preflight(scope.method, scope.headers):
                 # Before any check: a browser reports a refused preflight as a CORS failure, hiding from the page
@@ -55,6 +58,7 @@ class RequestPipeline:
                 head = self._guards.check_head(scope)
                 status, headers, body = await self._answer(scope, protocol, head)
                 correlation_id = head.correlation_id
+                large = self.sender.prepare(body, correlation_id)
         except RequestRejectedError as rejection:
             status, headers, body = error_answer(rejection.description, rejection.headers)
             correlation_id = rejection.description.correlation_id
@@ -73,10 +77,10 @@ class RequestPipeline:
         headers += self._decorations.headers(origin, self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
-        if isinstance(body, str):
-            protocol.response_file(status, headers, body)
-        else:
+        if large is None:
             protocol.response_bytes(status, headers, body)
+        else:
+            await self.sender.send(scope, protocol, status, headers, large, f"{scope.method} {printable(scope.path)}")
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
         body = await self._guards.read_body(protocol, head) if head.has_body else None
@@ -94,6 +98,9 @@ class RequestPipeline:
         """A handler's or bottle's error answer as a clean ErrorDescription; a 5xx is logged in full here and
         reaches the client as "internal error"."""
         description = of_service_answer(status, content, correlation_id)
+        if status == 503 and description.code == EXHAUSTED:  # see errors.bottle_error
+            refusal = self.sender.refusal(description.message, description.correlation_id)
+            return error_answer(refusal.description, refusal.headers)
         if status >= 500:
             self._logger.error(
                 description.correlation_id, None, "Internal error %s: %s %s",
