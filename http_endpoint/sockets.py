@@ -52,11 +52,20 @@ class ConnectionSockets:
         """Whether `fd` is still the connection `key` names."""
         return _addresses(fd) == key
 
+    def connections(self, port: int) -> dict[tuple[str, str], int]:
+        """Every connection accepted on `port` (its local address's port), by addresses, scanned afresh."""
+        self._scan()
+        return {key: fd for key, fd in self._known.items() if key[0].rpartition(":")[2] == str(port)}
+
     def _scan(self) -> None:
         """Maps every TCP socket of the process with a peer; stale entries are dropped."""
         self._scanned_at = time.monotonic()
         found: dict[tuple[str, str], int] = {}
-        for name in os.listdir("/proc/self/fd"):
+        try:
+            names = os.listdir("/proc/self/fd")
+        except OSError:  # at the open-files limit: what is known stays, checked before each use
+            return
+        for name in names:
             key = _addresses(int(name))
             if key is not None:
                 found[key] = int(name)
@@ -83,9 +92,9 @@ def _text(address: tuple) -> str:
     return f"{address[0]}:{address[1]}"
 
 
-def bytes_gone(fd: int) -> int | None:
-    """Bytes of the connection that left user space so far (acknowledged by the peer, or in the kernel's send
-    queue); None if the descriptor is no longer a socket."""
+def progress(fd: int) -> tuple[int, int] | None:
+    """Bytes of the connection the peer acknowledged so far, and bytes in the kernel's send queue; None if the
+    descriptor is no longer a socket."""
     try:
         sock = socket.socket(fileno=fd)
     except OSError:
@@ -97,17 +106,26 @@ def bytes_gone(fd: int) -> int | None:
         return None
     finally:
         sock.detach()
-    return _BYTES_ACKED.unpack_from(info, _BYTES_ACKED_OFFSET)[0] + queued
+    return _BYTES_ACKED.unpack_from(info, _BYTES_ACKED_OFFSET)[0], queued
+
+
+def bytes_gone(fd: int) -> int | None:
+    """Bytes of the connection that left user space so far (acknowledged, or in the kernel's send queue)."""
+    state = progress(fd)
+    return None if state is None else state[0] + state[1]
 
 
 def cut(fd: int) -> None:
     """Shuts the connection down both ways: granian's next write fails and it drops the connection, freeing
-    what it buffered for it. (Closing the descriptor here would pull it from under granian.)"""
+    what it buffered for it. (Closing the descriptor here would pull it from under granian.) Lingering is turned
+    off first, so that granian's close resets the connection, as nginx's reset_timedout_connection does: the
+    kernel drops the unsent bytes at once, and the client learns of it (a FIN would wait behind them forever)."""
     try:
         sock = socket.socket(fileno=fd)
     except OSError:
         return
     try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
         pass
