@@ -32,13 +32,13 @@ from pip_services3_rpc.services import IRegisterable
 from http_endpoint.decorations import AccessLog
 from http_endpoint.errors import JSON, bottle_error, error_answer
 from http_endpoint.granian_server import GranianServer, TlsFiles
+from http_endpoint.guards import BODY_METHODS
 from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from http_endpoint.stall_sweeper import StallSweeper
 from LibraryWorkarounds import LevelCheckingCompositeLogger
 
-BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # While closing: no request for this long, with none running, means none is waiting in a connection's buffer.
 QUIET_SECONDS = 0.05
 # While closing: the longest time spent answering with "Connection: close" before accepting stops.

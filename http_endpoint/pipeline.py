@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import bottle
 from pip_services3_components.log import ILogger
 
 from http_endpoint.answers import AnswerSender, Large
@@ -71,7 +72,7 @@ class RequestPipeline:
             self.last_finished = time.monotonic()
         # Whether a body may be left unread, so that the client is asked to close: no head means refused by the
         # guards, or a preflight (answered unchecked; browsers cache it for 600 s, so closing costs them little).
-        unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
+        unread_body = head is None or (head.has_body and status in (404, 405, 408, 413, 414, 431, 503))
         # A request the guards refused (or a preflight) has no head: its Origin is read from the request itself.
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
         headers += self._decorations.headers(origin, self.closing or unread_body)
@@ -83,8 +84,11 @@ class RequestPipeline:
             await self.sender.send(scope, protocol, status, headers, large, f"{scope.method} {printable(scope.path)}")
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
-        body = await self._guards.read_body(protocol, head) if head.has_body else None
-        environ = environ_of(scope, head.headers, body, head.correlation_id)
+        environ = environ_of(scope, head.headers, None, head.correlation_id)
+        if head.has_body and self._routed(environ):
+            # Read only for a route that exists and takes one: no 404 or 405 holds a body, or gets 100 Continue.
+            body = await self._guards.read_body(protocol, scope.method, head)
+            environ = environ_of(scope, head.headers, body, head.correlation_id)
         if self._pool is None:
             status, headers, content = call_wsgi(self._app, environ)
         else:
@@ -93,6 +97,14 @@ class RequestPipeline:
         if status < 400:
             return status, headers, content
         return self._error(status, headers, content, head.correlation_id)
+
+    def _routed(self, environ: dict[str, Any]) -> bool:
+        """Whether bottle has a route for the request's method and path (bottle answers 404 or 405 otherwise)."""
+        try:
+            self._app.router.match(environ)
+        except bottle.HTTPError:
+            return False
+        return True
 
     def _error(self, status: int, headers: Headers, content: bytes, correlation_id: str | None) -> Answer:
         """A handler's or bottle's error answer as a clean ErrorDescription; a 5xx is logged in full here and

@@ -1,6 +1,7 @@
 """Clients that try to stall, starve, confuse or forge the logs of the endpoint: real sockets, real timing margins."""
 
 import contextlib
+import http.client
 import json
 import resource
 import shutil
@@ -81,8 +82,31 @@ def test_twenty_clients_stalling_bodies_do_not_stall_other_requests(
 
 
 @pytest.mark.parametrize(
-    "request_bytes", STALLED_BODIES, ids=["get-chunked", "get-length", "post-chunked", "post-length"]
+    ("request_bytes", "expected"),
+    [
+        (STALLED_BODIES[0], 413),
+        (STALLED_BODIES[1], 413),
+        (b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n", 404),
+        (b"PUT /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n", 405),
+        (b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n", 413),
+    ],
+    ids=["get-chunked", "get-length", "unknown-route", "wrong-method", "get-expecting-continue"],
 )
+def test_a_body_no_route_wants_is_refused_unread(start_endpoint: Start, request_bytes: bytes, expected: int) -> None:
+    """Refused at once, before any of it is read (no 100 Continue, no waiting for the body deadline), and the
+    connection closed: a body held in memory is what a route can use, none for a GET or a route that is not."""
+    _, _, url = start_endpoint()
+    with socket.create_connection(address_of(url), timeout=5) as sock:
+        sock.sendall(request_bytes)
+        started = time.monotonic()
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert time.monotonic() - started < 1.0
+        assert_error(response.status, response.read(), expected)
+        assert response.getheader("Connection") == "close"
+
+
+@pytest.mark.parametrize("request_bytes", STALLED_BODIES[2:], ids=["post-chunked", "post-length"])
 def test_a_body_not_sent_within_the_deadline_gets_408(start_endpoint: Start, request_bytes: bytes) -> None:
     _, _, url = start_endpoint("options.body_read_timeout", 300)
     started = time.monotonic()
@@ -159,11 +183,10 @@ threading.Event().wait()
 @pytest.mark.parametrize(
     "head",
     [
-        b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
-        b"POST /nope HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
+        b"POST /adder/add HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n",
         b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
     ],
-    ids=["get", "unknown-route", "post"],
+    ids=["commandable", "post"],
 )
 def test_malformed_chunked_framing_gets_400_json_on_every_route(start_endpoint: Start, head: bytes) -> None:
     _, _, url = start_endpoint()
