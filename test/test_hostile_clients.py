@@ -577,3 +577,40 @@ def test_clients_that_never_read_files_hold_bounded_memory(
         for sock in sockets:
             sock.close()
     assert poll(lambda: rss_mb(pid) < before + 30, 10), f"{rss_mb(pid):.0f} MB after they left, {before:.0f} before"
+
+
+def first_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes] | None:
+    """The status, headers and (for an error) body of the first answer on `sock`; None if none came in 2 s."""
+    sock.settimeout(2)
+    try:
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+    except (TimeoutError, OSError, http.client.HTTPException):
+        return None
+    body = response.read() if response.status >= 400 else b""
+    return response.status, {name.lower(): value for name, value in response.getheaders()}, body
+
+
+def test_at_the_open_files_limit_files_get_503_and_recover(
+    start_process: Callable, stalled_sockets: list[socket.socket]
+) -> None:
+    """Each stalled file answer holds a descriptor: past the limit, a file request is a 503 ErrorDescription with
+    Retry-After, logged once without a traceback, and files are served again once the clients have gone."""
+    process, url = start_process(LOG_LEVEL="info")
+    pid = process.popen.pid
+    limit = len(list(Path(f"/proc/{pid}/fd").iterdir())) + 60
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (limit, limit))
+    request = b"GET /swagger/swagger-ui-bundle.js HTTP/1.1\r\nHost: x\r\n\r\n"
+    for _ in range(100):
+        stalled_sockets.append(non_reading_client(url, request, 1))
+    answers = [answer for sock in stalled_sockets if (answer := first_answer(sock)) is not None]
+    statuses = [status for status, _, _ in answers]
+    assert 503 in statuses and set(statuses) <= {200, 503}, statuses
+    _, headers, body = next(answer for answer in answers if answer[0] == 503)
+    assert_error(503, body, 503)
+    assert headers["retry-after"] and headers["content-type"] == "application/json"
+    for sock in stalled_sockets:
+        sock.close()
+    assert poll(lambda: requests.get(f"{url}/swagger/swagger-ui-bundle.js", timeout=5).status_code == 200, 10)
+    assert "Traceback" not in process.output
+    assert process.output.count("Refusing requests 503") == 1
