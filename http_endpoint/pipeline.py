@@ -20,7 +20,7 @@ from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi, environ_of
 
 # Answered to a CORS preflight: how long a browser may cache it.
 PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]
-# A body, or the path of a file granian sends from disk (see rsgi_bridge.FileBody).
+# A body, or the path of a file the endpoint streams from disk (see rsgi_bridge.FileBody, answers.py).
 Answer = tuple[int, Headers, bytes | str]
 
 
@@ -80,8 +80,13 @@ class RequestPipeline:
         self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
         if large is None:
             protocol.response_bytes(status, headers, body)
-        else:
+            return
+        self.in_flight += 1  # a streamed answer is in flight until sent: closing lets it finish within the drain
+        try:
             await self.sender.send(scope, protocol, status, headers, large, f"{scope.method} {printable(scope.path)}")
+        finally:
+            self.in_flight -= 1
+            self.last_finished = time.monotonic()
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
         environ = environ_of(scope, head.headers, None, head.correlation_id)
