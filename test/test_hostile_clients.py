@@ -614,3 +614,34 @@ def test_at_the_open_files_limit_files_get_503_and_recover(
     assert poll(lambda: requests.get(f"{url}/swagger/swagger-ui-bundle.js", timeout=5).status_code == 200, 10)
     assert "Traceback" not in process.output
     assert process.output.count("Refusing requests 503") == 1
+
+
+def test_beyond_the_answer_memory_bound_large_answers_get_503_and_recover(
+    start_endpoint: Start, stalled_sockets: list[socket.socket]
+) -> None:
+    """Room for one window of unread answer in all: a second large answer waits for none of it, it is a 503 with
+    Retry-After; small answers still go, and large ones again once the non-reader has gone."""
+    _, _, url = start_endpoint("options.max_unread_total", 100_000)
+    # More than the kernel's socket buffers take: one answer is left waiting in the process.
+    stalled = non_reading_client(url, b"GET /probe/big HTTP/1.1\r\nHost: x\r\n\r\n", 20)
+    stalled_sockets.append(stalled)
+    assert poll(lambda: requests.get(f"{url}/probe/big", timeout=5).status_code == 503, 5)
+    response = requests.get(f"{url}/probe/big", timeout=5)
+    assert_error(response.status_code, response.content, 503)
+    assert response.headers["Retry-After"]
+    assert_answers_quickly(url)
+    stalled.close()
+    assert poll(lambda: requests.get(f"{url}/probe/big", timeout=5).status_code == 200, 10)
+
+
+def test_a_cut_off_connection_is_logged_once(
+    start_endpoint: Start, stalled_sockets: list[socket.socket], capfd: pytest.CaptureFixture
+) -> None:
+    logger = ConsoleLogger()
+    logger.configure(ConfigParams.from_tuples("level", "info"))
+    _, _, url = start_endpoint("options.send_timeout", 500, logger=logger)
+    sock = non_reading_client(url, b"GET /probe/big HTTP/1.1\r\nHost: x\r\n\r\n", 2)
+    stalled_sockets.append(sock)
+    assert poll(lambda: not still_connected(sock), 15)
+    assert_answers_quickly(url)  # time for a second line, were there one
+    assert "".join(capfd.readouterr()).count("read nothing for 0.5 s") == 1
