@@ -436,3 +436,10 @@ def endpoint_error(error: Exception) -> str:
 
 
 JSON = "application/json"
+
+
+@pytest.mark.parametrize("option", ["send_timeout", "max_unread_per_connection", "max_unread_total"])
+@pytest.mark.parametrize("value", [0, -1, "abc"])
+def test_the_answer_options_must_be_positive_numbers(option: str, value: object) -> None:
+    with pytest.raises(ConfigException, match=f"options.{option} must be a positive number"):
+        HelloWorldHttpEndpoint().configure(ConfigParams.from_tuples(f"options.{option}", value))
