@@ -32,12 +32,13 @@ from pip_services3_rpc.services import IRegisterable
 from http_endpoint.decorations import AccessLog
 from http_endpoint.errors import JSON, bottle_error, error_answer
 from http_endpoint.granian_server import GranianServer, TlsFiles
+from http_endpoint.guards import BODY_METHODS
 from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
+from http_endpoint.stall_sweeper import StallSweeper
 from LibraryWorkarounds import LevelCheckingCompositeLogger
 
-BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # While closing: no request for this long, with none running, means none is waiting in a connection's buffer.
 QUIET_SECONDS = 0.05
 # While closing: the longest time spent answering with "Connection: close" before accepting stops.
@@ -58,6 +59,12 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
           and may stay idle between keep-alive requests (default 5000)
         - options.body_read_timeout: milliseconds a client may take to send a whole body (default 10000; 408)
         - options.drain_timeout: milliseconds `close` lets in-flight requests finish (default 5000)
+        - options.send_timeout: milliseconds a client may accept no byte of an answer before its connection is
+          closed (default 30000, as nginx's send_timeout)
+        - options.max_unread_per_connection: bytes of a large answer (a file, a body over 64 KiB) held in this
+          process for one client at a time (default 64 KiB)
+        - options.max_unread_total: bytes all large answers together may hold; a large answer beyond it is
+          refused 503 with Retry-After (default 32 MiB)
         - options.max_connections: connections served at once, idle ones included (default 16384); more wait
           in the kernel's queue. The soft limit of open files is raised to fit it: the hard limit must allow
           max_connections + 64, or fewer connections are served at once (plus one for each connection being
@@ -79,6 +86,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._app: bottle.Bottle | None = None
         self._pipeline: RequestPipeline | None = None
         self._server: GranianServer | None = None
+        self._sweeper: StallSweeper | None = None
         # Until when close lets in-flight requests finish; none before close (the server has stopped by itself).
         self._close_deadline = 0.0
 
@@ -118,6 +126,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
                                self._options.max_connections)  # fmt: skip
         server.start(correlation_id, self._finish_requests)
         self._server = server
+        self._sweeper = StallSweeper(port, self._options.send_timeout, self._logger)
+        self._sweeper.start()
         shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
         self._logger.info(correlation_id, f"Listening on {'https' if tls else 'http'}://{shown_host}:{port}")
 
@@ -138,7 +148,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         if not stopped or pipeline.in_flight:
             self._logger.warn(correlation_id, f"Closed with requests still running: {pipeline.in_flight}")
         pipeline.shutdown()
-        self._server = self._pipeline = self._app = None
+        self._sweeper.stop()
+        self._server = self._pipeline = self._app = self._sweeper = None
         self._logger.info(correlation_id, "Closed HTTP endpoint")
 
     def _quiet(self) -> bool:

@@ -6,5 +6,11 @@
 - guards: limits, framing and the body deadline, checked before any handler runs
 - errors: one path from any failure to a Pip.Services ErrorDescription
 - decorations: what every answer carries (security headers, CORS) and the access log
+- answers: sending answers within bounded memory and the send deadline (sockets: the kernel's view of them)
+- allocator: granian's allocator configured to give memory back (here, before any module loads granian)
 - pipeline: the order in which the above meet for each request
 """
+
+from http_endpoint import allocator
+
+allocator.configure()

@@ -72,7 +72,8 @@ class Decorations:
 
 
 class AccessLog:
-    """One line per request, "GET /path 200 1.2 ms", at the configured level (5xx at ERROR).
+    """One line per request, "GET /path 200 1.2 ms", at the configured level (5xx at ERROR, but a 503: that is a
+    refusal the service chose, in maintenance or short of resources, logged once per burst where it is decided).
 
     The line is formatted only when a configured logger writes that level: at the default (debug, loggers at
     info) a request costs one comparison here.
@@ -83,7 +84,7 @@ class AccessLog:
         self._level = level
 
     def log(self, correlation_id: str | None, method: str, path: str, status: int, milliseconds: float) -> None:
-        level = LogLevel.Error if status >= 500 else self._level
+        level = LogLevel.Error if status > 503 or 500 <= status < 503 else self._level
         if not self._logger.writes(level):
             return
         self._logger.log(

@@ -2,6 +2,7 @@
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
+import errno
 import json
 import re
 from http import HTTPStatus
@@ -18,6 +19,10 @@ JSON = "application/json"
 CATEGORIES = {401: "Unauthorized", 403: "Unauthorized", 404: "NotFound", 405: "Unsupported", 409: "Conflict"}
 # Headers of a service's error answer that still mean something once its body is replaced.
 KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
+# The errors by which the system says it is out of descriptors or memory for now.
+EXHAUSTION_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOMEM)
+# The code of a 503 for an exhausted resource: the client may retry (Retry-After).
+EXHAUSTED = "SERVICE_UNAVAILABLE"
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
@@ -86,6 +91,11 @@ def bottle_error(error: bottle.HTTPError) -> str:
     traceback here so that the pipeline can log it (and only it) before the client gets "internal error"."""
     bottle.response.content_type = JSON
     description = describe(error.status_code, bottle.request.environ.get(CORRELATION_ID_KEY))
+    if isinstance(error.exception, OSError) and error.exception.errno in EXHAUSTION_ERRNOS:
+        # Out of descriptors or memory (a handler opening a file at the open-files limit): a passing state the
+        # pipeline answers 503 to, not a fault with a traceback.
+        bottle.response.status = 503
+        return JsonConverter.to_json(describe(503, description.correlation_id, error.exception.strerror, EXHAUSTED))
     if error.status_code < 500:
         description.message = bounded(str(error.body))  # bottle's 404 quotes the whole path
     else:

@@ -23,6 +23,8 @@ CORRELATION_ID = re.compile(rf"[!-9;-Z^-~]{{1,{MAX_CORRELATION_ID}}}")
 # Characters a path keeps unescaped on the wire (RFC 3986 pchar and "/"); any other is sent as %XX escapes.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _NEEDS_ESCAPE = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
+# The methods whose requests may carry a body a route reads; any other body is refused unread.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The headers by which granian frames a request's body, as WSGI keys.
 _FRAMING_KEYS = frozenset({"HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING", "HTTP_TRAILER"})
 
@@ -74,10 +76,13 @@ class Guards:
             )
         return RequestHead(correlation_id, headers, None if chunked else length, chunked or bool(length))
 
-    async def read_body(self, protocol: Any, head: RequestHead) -> bytes:
-        """The whole body within the size limit and the deadline: a stalled or trickling client gets 408 and
+    async def read_body(self, protocol: Any, method: str, head: RequestHead) -> bytes:
+        """A body is read only for a method whose routes read one (a GET's means nothing, RFC 9110 9.3.1: 413
+        unread). The whole body within the size limit and the deadline: a stalled or trickling client gets 408 and
         costs nothing meanwhile but a pending read."""
         options = self._options
+        if method not in BODY_METHODS:
+            raise RequestRejectedError(413, f"A {method} request takes no body", head.correlation_id)
         try:
             async with asyncio.timeout(options.body_timeout):
                 return await read_body(protocol, options.max_body, head.body_length, "HTTP_TRAILER" in head.headers)

@@ -18,6 +18,9 @@ DEFAULTS = ConfigParams.from_tuples(
     "options.header_read_timeout", 5000,
     "options.body_read_timeout", 10_000,
     "options.drain_timeout", 5000,
+    "options.send_timeout", 30_000,
+    "options.max_unread_per_connection", 64 * 1024,
+    "options.max_unread_total", 32 * 1024 * 1024,
     "options.max_connections", 16_384,
     "options.threads", 1,
     "options.access_log_level", "debug",
@@ -39,6 +42,9 @@ class EndpointOptions:
     header_timeout_ms: int
     body_timeout: float
     drain_timeout: float
+    send_timeout: float
+    max_unread_per_connection: int
+    max_unread_total: int
     max_connections: int
     threads: int
     access_log_level: LogLevel
@@ -63,6 +69,9 @@ class EndpointOptions:
             header_timeout_ms=_positive(config, "options.header_read_timeout"),
             body_timeout=_positive(config, "options.body_read_timeout") / 1000,
             drain_timeout=_positive(config, "options.drain_timeout") / 1000,
+            send_timeout=_positive(config, "options.send_timeout") / 1000,
+            max_unread_per_connection=_positive(config, "options.max_unread_per_connection"),
+            max_unread_total=_positive(config, "options.max_unread_total"),
             max_connections=_positive(config, "options.max_connections"),
             threads=_positive(config, "options.threads"),
             access_log_level=LogLevelConverter.to_log_level(level, LogLevel.Debug),

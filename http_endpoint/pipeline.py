@@ -8,17 +8,19 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import bottle
 from pip_services3_components.log import ILogger
 
+from http_endpoint.answers import AnswerSender, Large
 from http_endpoint.decorations import AccessLog, Decorations, printable
-from http_endpoint.errors import RequestRejectedError, error_answer, internal_error, of_service_answer
+from http_endpoint.errors import EXHAUSTED, RequestRejectedError, error_answer, internal_error, of_service_answer
 from http_endpoint.guards import Guards, RequestHead
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi, environ_of
 
 # Answered to a CORS preflight: how long a browser may cache it.
 PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]
-# A body, or the path of a file granian sends from disk (see rsgi_bridge.FileBody).
+# A body, or the path of a file the endpoint streams from disk (see rsgi_bridge.FileBody, answers.py).
 Answer = tuple[int, Headers, bytes | str]
 
 
@@ -36,6 +38,7 @@ class RequestPipeline:
         self._decorations = Decorations(options)
         self._logger = logger
         self._access_log = access_log
+        self.sender = AnswerSender(options, logger)
         self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
         self.in_flight = 0
         self.last_finished = 0.0
@@ -46,6 +49,7 @@ class RequestPipeline:
         started = time.perf_counter()
         self.in_flight += 1
         head: RequestHead | None = None
+        large: Large | None = None
         try:
             if self._decorations.is_preflight(scope.method, scope.headers):
                 # Before any check: a browser reports a refused preflight as a CORS failure, hiding from the page
@@ -55,6 +59,7 @@ class RequestPipeline:
                 head = self._guards.check_head(scope)
                 status, headers, body = await self._answer(scope, protocol, head)
                 correlation_id = head.correlation_id
+                large = self.sender.prepare(body, correlation_id)
         except RequestRejectedError as rejection:
             status, headers, body = error_answer(rejection.description, rejection.headers)
             correlation_id = rejection.description.correlation_id
@@ -67,20 +72,28 @@ class RequestPipeline:
             self.last_finished = time.monotonic()
         # Whether a body may be left unread, so that the client is asked to close: no head means refused by the
         # guards, or a preflight (answered unchecked; browsers cache it for 600 s, so closing costs them little).
-        unread_body = head is None or (head.has_body and status in (408, 413, 414, 431, 503))
+        unread_body = head is None or (head.has_body and status in (404, 405, 408, 413, 414, 431, 503))
         # A request the guards refused (or a preflight) has no head: its Origin is read from the request itself.
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
         headers += self._decorations.headers(origin, self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
-        if isinstance(body, str):
-            protocol.response_file(status, headers, body)
-        else:
+        if large is None:
             protocol.response_bytes(status, headers, body)
+            return
+        self.in_flight += 1  # a streamed answer is in flight until sent: closing lets it finish within the drain
+        try:
+            await self.sender.send(scope, protocol, status, headers, large, f"{scope.method} {printable(scope.path)}")
+        finally:
+            self.in_flight -= 1
+            self.last_finished = time.monotonic()
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
-        body = await self._guards.read_body(protocol, head) if head.has_body else None
-        environ = environ_of(scope, head.headers, body, head.correlation_id)
+        environ = environ_of(scope, head.headers, None, head.correlation_id)
+        if head.has_body and self._routed(environ):
+            # Read only for a route that exists and takes one: no 404 or 405 holds a body, or gets 100 Continue.
+            body = await self._guards.read_body(protocol, scope.method, head)
+            environ = environ_of(scope, head.headers, body, head.correlation_id)
         if self._pool is None:
             status, headers, content = call_wsgi(self._app, environ)
         else:
@@ -90,10 +103,21 @@ class RequestPipeline:
             return status, headers, content
         return self._error(status, headers, content, head.correlation_id)
 
+    def _routed(self, environ: dict[str, Any]) -> bool:
+        """Whether bottle has a route for the request's method and path (bottle answers 404 or 405 otherwise)."""
+        try:
+            self._app.router.match(environ)
+        except bottle.HTTPError:
+            return False
+        return True
+
     def _error(self, status: int, headers: Headers, content: bytes, correlation_id: str | None) -> Answer:
         """A handler's or bottle's error answer as a clean ErrorDescription; a 5xx is logged in full here and
         reaches the client as "internal error"."""
         description = of_service_answer(status, content, correlation_id)
+        if status == 503 and description.code == EXHAUSTED:  # see errors.bottle_error
+            refusal = self.sender.refusal(description.message, description.correlation_id)
+            return error_answer(refusal.description, refusal.headers)
         if status >= 500:
             self._logger.error(
                 description.correlation_id, None, "Internal error %s: %s %s",

@@ -78,10 +78,11 @@ def environ_of(scope: Any, headers: dict[str, str], body: bytes | None, correlat
 
 
 class FileBody:
-    """WSGI's `wsgi.file_wrapper`: a file an app answers with (Swagger UI's files) is sent by granian from disk
-    (RSGI's response_file), a block at a time, instead of read whole into memory per request: a client that stops
-    reading then holds a file descriptor, not a copy of the file. Only a file granian can open again by its path
-    and send whole is sent so (see `path`); any other file-like answer is read here, as any WSGI server reads it."""
+    """WSGI's `wsgi.file_wrapper`: a file an app answers with (Swagger UI's files) is streamed from disk by the
+    endpoint (answers.py), a chunk at a time, instead of read whole into memory per request: a client that stops
+    reading then holds a file descriptor and a window of the file, not a copy of it. Only a file the endpoint can
+    open again by its path and send whole is sent so (see `path`); any other file-like answer is read here, as any
+    WSGI server reads it."""
 
     def __init__(self, file: Any, block_size: int = 64 * 1024) -> None:
         self.file, self._block_size = file, block_size
@@ -93,7 +94,7 @@ class FileBody:
             yield chunk
 
     def path(self) -> str | None:
-        """The path granian can send the file by: a file open() opened for reading, still at its start, under an
+        """The path to open the file again by: a file open() opened for reading, still at its start, under an
         absolute path that still names it. None for anything else: a BytesIO, a temporary file (deleted when
         closed), an unlinked or replaced file, a device (/dev/zero never ends), one read part-way, one opened by a
         relative path."""

@@ -34,6 +34,8 @@ from process.Parameters import PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
+# What GET /probe/big answers: 2 MB.
+BIG_ANSWER = b"x" * 2_000_000
 ENDPOINT_DESCRIPTOR = Descriptor("pip-services", "endpoint", "http", "default", "1.0")
 
 
@@ -115,6 +117,7 @@ class ProbeService(RestService):
     def register(self) -> None:
         self.register_route("GET", "/slow", None, self._slow)
         self.register_route("GET", "/boom", None, self._boom)
+        self.register_route("GET", "/big", None, lambda: BIG_ANSWER)  # streamed: larger than a small answer
         schema = ObjectSchema().with_required_property(
             "body", ObjectSchema().with_required_property("n", TypeCode.Integer)
         )

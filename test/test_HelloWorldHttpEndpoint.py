@@ -233,10 +233,10 @@ def resident_megabytes() -> float:
     return int(status.split("VmRSS:")[1].split()[0]) / 1024
 
 
-def test_routes_without_a_body_do_not_parse_one(start_endpoint: Start) -> None:
+def test_routes_without_a_body_do_not_read_one(start_endpoint: Start) -> None:
     _, _, url = start_endpoint()
     response = requests.get(f"{url}/heartbeat", data=b"{not json", headers={"Content-Type": JSON}, timeout=5)
-    assert response.status_code == 200
+    assert_error(response.status_code, response.content, 413)
 
 
 # --- 5. one error format --------------------------------------------------------------------------
@@ -436,3 +436,10 @@ def endpoint_error(error: Exception) -> str:
 
 
 JSON = "application/json"
+
+
+@pytest.mark.parametrize("option", ["send_timeout", "max_unread_per_connection", "max_unread_total"])
+@pytest.mark.parametrize("value", [0, -1, "abc"])
+def test_the_answer_options_must_be_positive_numbers(option: str, value: object) -> None:
+    with pytest.raises(ConfigException, match=f"options.{option} must be a positive number"):
+        HelloWorldHttpEndpoint().configure(ConfigParams.from_tuples(f"options.{option}", value))

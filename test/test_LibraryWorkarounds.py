@@ -129,6 +129,13 @@ def test_instrument_logs_a_rejection_at_info_escaped_and_a_fault_at_error(capsys
     assert "[c3:ERROR:" in output.err and "Failed to call svc.op method: boom" in output.err
 
 
+@pytest.fixture(autouse=True)
+def bottle_body_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bottle's own body limit (100 KiB), whatever an endpoint opened by an earlier test set it to (the endpoint
+    raises the class attribute to its own limit)."""
+    monkeypatch.setattr(bottle.BaseRequest, "MEMFILE_MAX", 102_400)
+
+
 def bind_request(body: bytes, content_type: str = "application/json") -> None:
     """Makes `body` the current bottle request, as an endpoint does for each request it serves."""
     bottle.request.bind(

@@ -1,0 +1,133 @@
+"""The kernel's view of a connection granian serves: how much of what was handed to it has left this process,
+and a way to close it that granian notices.
+
+granian 2.8.7 gives RSGI no handle on a connection's socket and no send timeout, and awaiting a streamed
+response's `send_bytes` returns at once whatever the client reads (granian queues the bytes unbounded). The
+socket is found instead by its addresses among this process's descriptors (granian runs in this process), and
+the kernel answers for it: TCP_INFO's bytes the peer acknowledged, SIOCOUTQ's bytes still in the send queue.
+Their sum grows only as bytes leave granian's buffers, which is what bounds the memory a client can hold.
+"""
+
+import fcntl
+import os
+import socket
+import struct
+import time
+
+# struct tcp_info (linux/tcp.h): tcpi_bytes_acked, a u64 at byte 120 (Linux 4.1+).
+_BYTES_ACKED = struct.Struct("=Q")
+_BYTES_ACKED_OFFSET = 120
+_TCP_INFO_SIZE = 128
+# ioctl SIOCOUTQ (TIOCOUTQ on sockets): bytes in the send queue, sent but unacknowledged or not yet sent.
+_SIOCOUTQ = 0x5411
+# A descriptor scan serves every lookup that misses for this long: clients arriving together cost one scan.
+_RESCAN_SECONDS = 0.02
+
+
+class ConnectionSockets:
+    """Finds the descriptor of a connection by (local, peer) address, as RSGI's scope names them ("ip:port").
+
+    Descriptors are scanned only when a connection is not known yet, and a known one is checked again before
+    each use (a closed connection's descriptor number is soon another's).
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str], int] = {}
+        self._scanned_at = 0.0
+
+    def find(self, local: str, peer: str) -> int | None:
+        """The descriptor of the connection, or None if it is gone (or not a TCP socket of this process)."""
+        key = (local, peer)
+        fd = self._known.get(key)
+        if fd is not None and _addresses(fd) == key:
+            return fd
+        self._known.pop(key, None)
+        if time.monotonic() - self._scanned_at >= _RESCAN_SECONDS:
+            self._scan()
+        fd = self._known.get(key)
+        return fd if fd is not None and _addresses(fd) == key else None
+
+    @staticmethod
+    def still(fd: int, key: tuple[str, str]) -> bool:
+        """Whether `fd` is still the connection `key` names."""
+        return _addresses(fd) == key
+
+    def connections(self, port: int) -> dict[tuple[str, str], int]:
+        """Every connection accepted on `port` (its local address's port), by addresses, scanned afresh."""
+        self._scan()
+        return {key: fd for key, fd in self._known.items() if key[0].rpartition(":")[2] == str(port)}
+
+    def _scan(self) -> None:
+        """Maps every TCP socket of the process with a peer; stale entries are dropped."""
+        self._scanned_at = time.monotonic()
+        found: dict[tuple[str, str], int] = {}
+        try:
+            names = os.listdir("/proc/self/fd")
+        except OSError:  # at the open-files limit: what is known stays, checked before each use
+            return
+        for name in names:
+            key = _addresses(int(name))
+            if key is not None:
+                found[key] = int(name)
+        self._known = found
+
+
+def _addresses(fd: int) -> tuple[str, str] | None:
+    """("ip:port", "ip:port") of a connected TCP socket, as granian's scope writes them; None for anything else."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:  # not a socket, or closed meanwhile
+        return None
+    try:
+        if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return None
+        return _text(sock.getsockname()), _text(sock.getpeername())
+    except OSError:  # a listening socket has no peer
+        return None
+    finally:
+        sock.detach()  # the descriptor is granian's: never closed here
+
+
+def _text(address: tuple) -> str:
+    return f"{address[0]}:{address[1]}"
+
+
+def progress(fd: int) -> tuple[int, int] | None:
+    """Bytes of the connection the peer acknowledged so far, and bytes in the kernel's send queue; None if the
+    descriptor is no longer a socket."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return None
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
+        queued = struct.unpack("=i", fcntl.ioctl(fd, _SIOCOUTQ, b"\0\0\0\0"))[0]
+    except OSError:
+        return None
+    finally:
+        sock.detach()
+    return _BYTES_ACKED.unpack_from(info, _BYTES_ACKED_OFFSET)[0], queued
+
+
+def bytes_gone(fd: int) -> int | None:
+    """Bytes of the connection that left user space so far (acknowledged, or in the kernel's send queue)."""
+    state = progress(fd)
+    return None if state is None else state[0] + state[1]
+
+
+def cut(fd: int) -> None:
+    """Shuts the connection down both ways: granian's next write fails and it drops the connection, freeing
+    what it buffered for it. (Closing the descriptor here would pull it from under granian.) Lingering is turned
+    off first, so that granian's close resets the connection, as nginx's reset_timedout_connection does: the
+    kernel drops the unsent bytes at once, and the client learns of it (a FIN would wait behind them forever)."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
