@@ -133,33 +133,32 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def close(self, correlation_id: str | None) -> None:
         """Stops accepting, lets in-flight requests finish up to the drain timeout, then frees the port."""
-        if not self.is_open():
+        server, pipeline, drain = self._server, self._pipeline, self._options.drain_timeout
+        if server is None:  # not open
             return
-        pipeline, drain = self._pipeline, self._options.drain_timeout
+        assert pipeline is not None  # open sets it before the server
         self._close_deadline = time.monotonic() + drain
         # 1. Answer what clients have already sent, each answer with "Connection: close": stopping granian closes
         #    idle keep-alive connections, and a request still in such a connection's buffer would be lost.
         pipeline.closing = True
         quiet_until = time.monotonic() + min(MAX_CLOSING_SECONDS, drain / 2)
-        while not self._quiet() and time.monotonic() < quiet_until:
+        while not _quiet(pipeline) and time.monotonic() < quiet_until:
             time.sleep(0.005)  # polls the loop thread's counters; nothing to wait on across threads
         # 2. Stop accepting, let in-flight requests finish (on the server's loop, see _finish_requests).
-        stopped = self._server.stop(max(0.0, self._close_deadline - time.monotonic()) + 0.5)
+        stopped = server.stop(max(0.0, self._close_deadline - time.monotonic()) + 0.5)
         if not stopped or pipeline.in_flight:
             self._logger.warn(correlation_id, f"Closed with requests still running: {pipeline.in_flight}")
         pipeline.shutdown()
+        assert self._sweeper is not None  # open starts it once the server serves
         self._sweeper.stop()
         self._server = self._pipeline = self._app = self._sweeper = None
         self._logger.info(correlation_id, "Closed HTTP endpoint")
 
-    def _quiet(self) -> bool:
-        """No request runs, and none has for QUIET_SECONDS."""
-        pipeline = self._pipeline
-        return pipeline.in_flight == 0 and time.monotonic() - pipeline.last_finished >= QUIET_SECONDS
-
     async def _finish_requests(self) -> None:
         """Runs on the server's loop once granian stops accepting: the requests still in flight finish there."""
-        while self._pipeline.in_flight and time.monotonic() < self._close_deadline:
+        pipeline = self._pipeline
+        assert pipeline is not None  # open sets it before it starts the server
+        while pipeline.in_flight and time.monotonic() < self._close_deadline:
             await asyncio.sleep(0.005)
 
     # --- the IRegisterable side, as the stock HttpEndpoint offers it ----------------------------
@@ -170,7 +169,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
     def unregister(self, registration: IRegisterable) -> None:
         self._registrations.remove(registration)
 
-    def register_route(self, method: str, route: str, schema: Schema | None, handler: Callable) -> None:
+    def register_route(self, method: str, route: str, schema: Schema | None, handler: Callable[..., Any]) -> None:
         """Routes `method route` to `handler`; with a schema, validates query, route params and JSON body (400)."""
 
         def validated(*args: Any, **kwargs: Any) -> Any:
@@ -186,19 +185,30 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
                 bottle.response.content_type = JSON
                 return content
 
-        self._app.route(_fix_route(route), method.upper(), validated)
+        app = self._app
+        assert app is not None, "routes are registered by open"  # each registration's register() runs in open
+        app.route(_fix_route(route), method.upper(), validated)
 
     def register_route_with_auth(
-        self, method: str, route: str, schema: Schema | None, authorize: Callable, action: Callable
+        self,
+        method: str,
+        route: str,
+        schema: Schema | None,
+        authorize: Callable[..., Any] | None,
+        action: Callable[..., Any],
     ) -> None:
+        if not authorize:  # as the stock endpoint: no authorizer, the action alone
+            self.register_route(method, route, schema, action)
+            return
+
         def authorized(*args: Any, **kwargs: Any) -> Any:
             bottle.request.params["kwargs"] = kwargs  # where the stock authorizers look for route params
             authorize()
             return action(*args, **kwargs)
 
-        self.register_route(method, route, schema, authorized if authorize else action)
+        self.register_route(method, route, schema, authorized)
 
-    def register_interceptor(self, route: str, action: Callable) -> None:
+    def register_interceptor(self, route: str, action: Callable[..., Any]) -> None:
         """Runs `action` before every request whose URL matches `route` (as the stock endpoint matches it)."""
         pattern = re.compile(".*" + _fix_route(route))
 
@@ -206,14 +216,22 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
             if not route or pattern.match(bottle.request.url):
                 action()
 
-        self._app.add_hook("before_request", intercept)
+        app = self._app
+        assert app is not None, "interceptors are registered by open"  # each registration's register() runs in open
+        app.add_hook("before_request", intercept)
 
     def get_correlation_id(self) -> str | None:
         """The request's correlation id (query, else header), as the endpoint read and checked it."""
-        return bottle.request.environ.get(CORRELATION_ID_KEY)
+        correlation_id: str | None = bottle.request.environ.get(CORRELATION_ID_KEY)
+        return correlation_id
 
     def get_param(self, param: str, default: Any = None) -> Any:
         return bottle.request.params.get(param, default)
+
+
+def _quiet(pipeline: RequestPipeline) -> bool:
+    """No request runs, and none has for QUIET_SECONDS."""
+    return pipeline.in_flight == 0 and time.monotonic() - pipeline.last_finished >= QUIET_SECONDS
 
 
 def _request_data() -> dict[str, Any]:

@@ -72,6 +72,7 @@ class AnswerSender:
         answers together would hold more than `max_unread_total` unread."""
         if isinstance(body, bytes) and len(body) <= SMALL_ANSWER:
             return None
+        content: bytes | BinaryIO
         if isinstance(body, bytes):
             content, size = body, len(body)
         else:
@@ -90,7 +91,7 @@ class AnswerSender:
         self._reserved += booked
         return Large(content, size, booked)
 
-    def refusal(self, reason: str, correlation_id: str | None) -> RequestRejectedError:
+    def refusal(self, reason: str | None, correlation_id: str | None) -> RequestRejectedError:
         """The 503 for an exhausted resource, counted, and logged once per burst (no traceback): it ends by
         itself when the pressure goes."""
         self.refused += 1
@@ -109,13 +110,16 @@ class AnswerSender:
             # No descriptor (an address written otherwise than expected): streamed unpaced, as before.
             key = (scope.server, scope.client)
             fd = self._sockets.find(*key)
-            start = bytes_gone(fd) if fd is not None else None
+            gone = bytes_gone(fd) if fd is not None else None
+            # The descriptor and the bytes gone through it before this answer, both known; else None.
+            pacing = (fd, gone) if fd is not None and gone is not None else None
             handed = 0
             for offset in range(0, size, CHUNK):
                 chunk = body[offset : offset + CHUNK] if isinstance(body, bytes) else body.read(CHUNK)
                 if not chunk:  # a file cut short meanwhile: granian closes the connection, short of Content-Length
                     return
-                if start is not None:
+                if pacing is not None:
+                    fd, start = pacing
                     room = await self._room(fd, key, start, handed + len(chunk))
                     if room is not True:
                         if room is False:

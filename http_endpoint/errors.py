@@ -5,6 +5,7 @@ import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes th
 import errno
 import json
 import re
+from collections.abc import Iterable
 from http import HTTPStatus
 
 import bottle
@@ -35,7 +36,7 @@ class RequestRejectedError(Exception):
         message: str,
         correlation_id: str | None = None,
         code: str | None = None,
-        headers: Headers = (),
+        headers: Iterable[tuple[str, str]] = (),
     ) -> None:
         super().__init__(message)
         self.description = describe(status, correlation_id, message, code)
@@ -78,7 +79,7 @@ def internal_error(correlation_id: str | None) -> ErrorDescription:
     return describe(500, correlation_id, "internal error")
 
 
-def error_answer(description: ErrorDescription, headers: Headers = ()) -> tuple[int, Headers, bytes]:
+def error_answer(description: ErrorDescription, headers: Iterable[tuple[str, str]] = ()) -> tuple[int, Headers, bytes]:
     """The answer for an error: its JSON without stack trace or cause, with the headers that still apply."""
     description.stack_trace = description.cause = None
     content = JsonConverter.to_json(description).encode()
@@ -95,10 +96,14 @@ def bottle_error(error: bottle.HTTPError) -> str:
         # Out of descriptors or memory (a handler opening a file at the open-files limit): a passing state the
         # pipeline answers 503 to, not a fault with a traceback.
         bottle.response.status = 503
-        return JsonConverter.to_json(describe(503, description.correlation_id, error.exception.strerror, EXHAUSTED))
+        refusal: str = JsonConverter.to_json(
+            describe(503, description.correlation_id, error.exception.strerror, EXHAUSTED)
+        )
+        return refusal
     if error.status_code < 500:
         description.message = bounded(str(error.body))  # bottle's 404 quotes the whole path
     else:
         description.message = repr(error.exception)
         description.stack_trace = error.traceback
-    return JsonConverter.to_json(description)
+    text: str = JsonConverter.to_json(description)
+    return text

@@ -81,7 +81,7 @@ class GranianServer:
         address = self._free_address(correlation_id)
         # Never more connections than descriptors: past that granian's accept fails instead of waiting.
         backpressure = min(self._max_connections, _allow_descriptors(self._max_connections + SPARE_DESCRIPTORS))
-        self._server = Server(
+        server = Server(
             _Target(self._handler, self._serving),
             address=address,
             port=self._port,
@@ -98,7 +98,8 @@ class GranianServer:
             ssl_key=Path(tls.key) if tls else None,
             ssl_protocol_min=SSLProtocols.tls12,
         )
-        self._thread = threading.Thread(target=self._run, args=(on_stopped,), name="http-endpoint", daemon=True)
+        self._server = server
+        self._thread = threading.Thread(target=self._run, args=(server, on_stopped), name="http-endpoint", daemon=True)
         self._thread.start()
         # Set once granian's worker listens, or by _run when serving ended before that.
         if not self._started.wait(START_SECONDS) or self._failure is not None or not self._thread.is_alive():
@@ -119,12 +120,12 @@ class GranianServer:
             self._thread.join(timeout)
         return self._thread is None or not self._thread.is_alive()
 
-    def _run(self, on_stopped: Callable[[], Awaitable[None]]) -> None:
+    def _run(self, server: Server, on_stopped: Callable[[], Awaitable[None]]) -> None:
         """The server thread: serves until stopped, then lets the endpoint finish its requests on the same loop."""
         self.loop = uvloop.new_event_loop()
         asyncio.set_event_loop(self.loop)
         try:
-            self.loop.run_until_complete(self._server.serve())
+            self.loop.run_until_complete(server.serve())
             self.loop.run_until_complete(on_stopped())
         except BaseException as error:  # reported by start (before serving) or by the endpoint's close
             self._failure = error
@@ -143,7 +144,8 @@ class GranianServer:
                 probe.bind(address)
         except (OSError, UnicodeError) as error:  # UnicodeError: a host name no resolver can encode
             raise self._cannot_listen(correlation_id, getattr(error, "strerror", None) or str(error)) from None
-        return address[0]
+        # An IP address (a str) for the stream sockets asked for; typeshed also allows other families' int here.
+        return str(address[0])
 
     def _cannot_listen(self, correlation_id: str | None, reason: str) -> ConnectionException:
         return ConnectionException(

@@ -64,7 +64,8 @@ class Guards:
         length = int(length_text) if length_text else None  # hyper has refused non-numeric lengths
         coding = headers.get("HTTP_TRANSFER_ENCODING")
         chunked = coding is not None
-        if chunked and coding.strip().lower() != "chunked":  # gzip and the like: the body would be read undecoded
+        # gzip and the like: the body would be read undecoded
+        if coding is not None and coding.strip().lower() != "chunked":
             raise RequestRejectedError(
                 400, "The only transfer coding accepted is chunked", correlation_id, "UNSUPPORTED_TRANSFER_CODING"
             )

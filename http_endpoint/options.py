@@ -82,7 +82,7 @@ class EndpointOptions:
 
 
 def _positive(config: ConfigParams, key: str) -> int:
-    value = config.get_as_nullable_long(key)
+    value: int | None = config.get_as_nullable_long(key)
     if value is None or value <= 0:
         raise ConfigException(None, "INVALID_OPTION", f"{key} must be a positive number, not {config.get(key)!r}")
     return value

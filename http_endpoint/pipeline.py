@@ -6,7 +6,7 @@ import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes th
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import bottle
 from pip_services3_components.log import ILogger
@@ -16,7 +16,7 @@ from http_endpoint.decorations import AccessLog, Decorations, printable
 from http_endpoint.errors import EXHAUSTED, RequestRejectedError, error_answer, internal_error, of_service_answer
 from http_endpoint.guards import Guards, RequestHead
 from http_endpoint.options import EndpointOptions
-from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi, environ_of
+from http_endpoint.rsgi_bridge import Headers, call_wsgi, environ_of
 
 # Answered to a CORS preflight: how long a browser may cache it.
 PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]
@@ -32,7 +32,8 @@ class RequestPipeline:
     deadline, before a handler runs: a client that stalls its body holds no thread.
     """
 
-    def __init__(self, app: WsgiApp, options: EndpointOptions, logger: ILogger, access_log: AccessLog) -> None:
+    def __init__(self, app: bottle.Bottle, options: EndpointOptions, logger: ILogger, access_log: AccessLog) -> None:
+        # A bottle app: called as a WSGI app, and its router asked whether a request has a route.
         self._app = app
         self._guards = Guards(options)
         self._decorations = Decorations(options)
@@ -50,6 +51,7 @@ class RequestPipeline:
         self.in_flight += 1
         head: RequestHead | None = None
         large: Large | None = None
+        body: bytes | str  # a path only from _answer, for a file prepare turns into a Large answer
         try:
             if self._decorations.is_preflight(scope.method, scope.headers):
                 # Before any check: a browser reports a refused preflight as a CORS failure, hiding from the page
@@ -101,7 +103,8 @@ class RequestPipeline:
             status, headers, content = await loop.run_in_executor(self._pool, call_wsgi, self._app, environ)
         if status < 400:
             return status, headers, content
-        return self._error(status, headers, content, head.correlation_id)
+        # Only a success goes by path (see call_wsgi): an error's content is always its bytes.
+        return self._error(status, headers, cast(bytes, content), head.correlation_id)
 
     def _routed(self, environ: dict[str, Any]) -> bool:
         """Whether bottle has a route for the request's method and path (bottle answers 404 or 405 otherwise)."""

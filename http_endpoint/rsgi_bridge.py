@@ -10,9 +10,11 @@ import stat
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from granian.rsgi import ProtocolClosed, ProtocolError
+# granian.rsgi imports these under new names from its private compiled module (granian._granian), with no
+# `__all__`: mypy's strict re-export rule does not count that as an export, though it is granian's public name.
+from granian.rsgi import ProtocolClosed, ProtocolError  # type: ignore[attr-defined]
 
-WsgiApp = Callable[[dict, Callable], Iterable[bytes]]
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 Headers = list[tuple[str, str]]
 
 # Header names as WSGI keys ("content-type" -> "HTTP_CONTENT_TYPE"), computed once per distinct name.
@@ -118,7 +120,7 @@ class FileBody:
 def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes | str]:
     """Runs the WSGI app to the end: its status code, headers and whole body, or the path of the file it answers
     with (see FileBody)."""
-    answer: list = []
+    answer: list[Any] = []  # [status line, headers] once start_response is called
 
     def start_response(status: str, headers: Headers, exc_info: object = None) -> None:
         answer[:] = (status, headers)

@@ -88,7 +88,8 @@ def _addresses(fd: int) -> tuple[str, str] | None:
         sock.detach()  # the descriptor is granian's: never closed here
 
 
-def _text(address: tuple) -> str:
+def _text(address: tuple[object, ...]) -> str:
+    """An (IPv4 or IPv6) socket address as "host:port"."""
     return f"{address[0]}:{address[1]}"
 
 
