@@ -21,7 +21,7 @@ from pip_services3_components.log import ILogger
 from http_endpoint.errors import EXHAUSTED, EXHAUSTION_ERRNOS, RequestRejectedError
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers
-from http_endpoint.sockets import ConnectionSockets, bytes_gone, cut
+from http_endpoint.sockets import RESCAN_SECONDS, ConnectionSockets, bytes_gone, cut
 
 # Answers up to this size go to granian whole: they fit its buffers, and most answers are far smaller.
 SMALL_ANSWER = 64 * 1024
@@ -110,6 +110,9 @@ class AnswerSender:
             # No descriptor (an address written otherwise than expected): streamed unpaced, as before.
             key = (scope.server, scope.client)
             fd = self._sockets.find(*key)
+            if fd is None:  # a scan just before this connection came, which find does not repeat so soon: once more
+                await asyncio.sleep(RESCAN_SECONDS)
+                fd = self._sockets.find(*key)
             gone = bytes_gone(fd) if fd is not None else None
             # The descriptor and the bytes gone through it before this answer, both known; else None.
             pacing = (fd, gone) if fd is not None and gone is not None else None

@@ -21,7 +21,7 @@ _TCP_INFO_SIZE = 128
 # ioctl SIOCOUTQ (TIOCOUTQ on sockets): bytes in the send queue, sent but unacknowledged or not yet sent.
 _SIOCOUTQ = 0x5411
 # A descriptor scan serves every lookup that misses for this long: clients arriving together cost one scan.
-_RESCAN_SECONDS = 0.02
+RESCAN_SECONDS = 0.02
 
 
 class ConnectionSockets:
@@ -42,7 +42,7 @@ class ConnectionSockets:
         if fd is not None and _addresses(fd) == key:
             return fd
         self._known.pop(key, None)
-        if time.monotonic() - self._scanned_at >= _RESCAN_SECONDS:
+        if time.monotonic() - self._scanned_at >= RESCAN_SECONDS:
             self._scan()
         fd = self._known.get(key)
         return fd if fd is not None and _addresses(fd) == key else None
