@@ -158,7 +158,8 @@ def test_a_real_prometheus_scrapes_the_service_and_answers_its_p99(start_process
             while time.monotonic() < deadline and answers.get(P99) in (None, "NaN"):
                 requests.get(f"{url}/hello_world/greeting", timeout=5)
                 for query in ("up", P99):
-                    with contextlib.suppress(requests.ConnectionError):
+                    # Not up yet: refused, or a plain-text "Service Unavailable" while it starts.
+                    with contextlib.suppress(requests.ConnectionError, ValueError):
                         result = requests.get(f"{api}/api/v1/query", params={"query": query}, timeout=5).json()
                         answers[query] = result["data"]["result"][0]["value"][1] if result["data"]["result"] else None
                 time.sleep(0.1)  # a greeting every tenth of a second or so, as traffic
