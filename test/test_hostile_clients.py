@@ -617,31 +617,6 @@ def test_at_the_open_files_limit_files_get_503_and_recover(
     assert process.output.count("Refusing requests 503") == 1
 
 
-def test_beyond_the_answer_memory_bound_large_answers_get_503_and_recover(
-    start_endpoint: Start, stalled_sockets: list[socket.socket]
-) -> None:
-    """Room for one window of unread answer in all: a second large answer waits for none of it, it is a 503 with
-    Retry-After; small answers still go, and large ones again once the non-reader has gone."""
-    _, _, url = start_endpoint("options.max_unread_total", 100_000)
-    # More than the kernel's socket buffers take: one answer is left waiting in the process.
-    stalled = non_reading_client(url, b"GET /probe/big HTTP/1.1\r\nHost: x\r\n\r\n", 20)
-    stalled_sockets.append(stalled)
-    refused: list[requests.Response] = []  # the kernel's buffers grow meanwhile: the first 503 is the one looked at
-
-    def refuses() -> bool:
-        response = requests.get(f"{url}/probe/big", timeout=5)
-        refused.extend([response] if response.status_code == 503 else [])
-        return bool(refused)
-
-    assert poll(refuses, 15)
-    response = refused[0]
-    assert_error(response.status_code, response.content, 503)
-    assert response.headers["Retry-After"]
-    assert_answers_quickly(url)
-    stalled.close()
-    assert poll(lambda: requests.get(f"{url}/probe/big", timeout=5).status_code == 200, 10)
-
-
 def test_a_cut_off_connection_is_logged_once(
     start_endpoint: Start, stalled_sockets: list[socket.socket], capfd: pytest.CaptureFixture
 ) -> None:
