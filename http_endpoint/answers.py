@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from pip_services3_components.log import ILogger
 
-from http_endpoint.errors import EXHAUSTED, EXHAUSTION_ERRNOS, RequestRejectedError
+from http_endpoint.errors import EXHAUSTED, RequestRejectedError, exhaustion
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers
 from http_endpoint.sockets import RESCAN_SECONDS, ConnectionSockets, bytes_gone, cut
@@ -79,9 +79,9 @@ class AnswerSender:
             try:
                 content = open(body, "rb")  # noqa: SIM115 (closed by send, which owns it from here)
             except OSError as error:
-                if error.errno not in EXHAUSTION_ERRNOS:
+                if (reason := exhaustion(error)) is None:
                     raise
-                raise self.refusal(error.strerror, correlation_id) from None
+                raise self.refusal(reason, correlation_id) from None
             size = os.fstat(content.fileno()).st_size
         booked = min(size, self._window)
         if self._reserved + booked > self._total:

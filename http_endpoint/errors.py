@@ -27,6 +27,15 @@ EXHAUSTED = "SERVICE_UNAVAILABLE"
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
+def exhaustion(error: BaseException | None) -> str | None:
+    """Why `error` says the process is out of descriptors or memory for now (a passing state, answered 503), or
+    None for any other error. A handler opening a file at the open-files limit raises it; so may the code that
+    formats that handler's traceback (Python 3.15's traceback imports its `_colorize` module lazily)."""
+    if isinstance(error, OSError) and error.errno in EXHAUSTION_ERRNOS:
+        return error.strerror or str(error)
+    return None
+
+
 class RequestRejectedError(Exception):
     """A request the endpoint refuses before any handler runs (limits, framing, deadline)."""
 
@@ -92,13 +101,10 @@ def bottle_error(error: bottle.HTTPError) -> str:
     traceback here so that the pipeline can log it (and only it) before the client gets "internal error"."""
     bottle.response.content_type = JSON
     description = describe(error.status_code, bottle.request.environ.get(CORRELATION_ID_KEY))
-    if isinstance(error.exception, OSError) and error.exception.errno in EXHAUSTION_ERRNOS:
-        # Out of descriptors or memory (a handler opening a file at the open-files limit): a passing state the
-        # pipeline answers 503 to, not a fault with a traceback.
+    if (reason := exhaustion(error.exception)) is not None:
+        # Not a fault with a traceback: the pipeline answers it as the sender's 503 refusal.
         bottle.response.status = 503
-        refusal: str = JsonConverter.to_json(
-            describe(503, description.correlation_id, error.exception.strerror, EXHAUSTED)
-        )
+        refusal: str = JsonConverter.to_json(describe(503, description.correlation_id, reason, EXHAUSTED))
         return refusal
     if error.status_code < 500:
         description.message = bounded(str(error.body))  # bottle's 404 quotes the whole path

@@ -13,7 +13,14 @@ from pip_services3_components.log import ILogger
 
 from http_endpoint.answers import AnswerSender, Large
 from http_endpoint.decorations import AccessLog, Decorations, printable
-from http_endpoint.errors import EXHAUSTED, RequestRejectedError, error_answer, internal_error, of_service_answer
+from http_endpoint.errors import (
+    EXHAUSTED,
+    RequestRejectedError,
+    error_answer,
+    exhaustion,
+    internal_error,
+    of_service_answer,
+)
 from http_endpoint.guards import Guards, RequestHead
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers, call_wsgi, environ_of
@@ -67,8 +74,12 @@ class RequestPipeline:
             correlation_id = rejection.description.correlation_id
         except Exception as error:  # a fault of the endpoint itself: still one format, logged once, here
             correlation_id = head.correlation_id if head else None
-            self._logger.error(correlation_id, error, "Endpoint failed on %s", printable(scope.path))
-            status, headers, body = error_answer(internal_error(correlation_id))
+            if (reason := exhaustion(error)) is None:
+                self._logger.error(correlation_id, error, "Endpoint failed on %s", printable(scope.path))
+                status, headers, body = error_answer(internal_error(correlation_id))
+            else:  # not a fault: out of descriptors or memory for now
+                refusal = self.sender.refusal(reason, correlation_id)
+                status, headers, body = error_answer(refusal.description, refusal.headers)
         finally:
             self.in_flight -= 1
             self.last_finished = time.monotonic()

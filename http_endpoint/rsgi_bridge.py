@@ -119,10 +119,14 @@ class FileBody:
 
 def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes | str]:
     """Runs the WSGI app to the end: its status code, headers and whole body, or the path of the file it answers
-    with (see FileBody)."""
+    with (see FileBody). A failure the app reports with `exc_info` (bottle does when its own error handling
+    fails, for example out of descriptors) is raised here, as PEP 3333 lets a server do, for the endpoint to
+    answer as the exception it is rather than as the app's HTML page."""
     answer: list[Any] = []  # [status line, headers] once start_response is called
 
-    def start_response(status: str, headers: Headers, exc_info: object = None) -> None:
+    def start_response(status: str, headers: Headers, exc_info: Any = None) -> None:
+        if exc_info is not None and exc_info[1] is not None:
+            raise exc_info[1].with_traceback(exc_info[2])
         answer[:] = (status, headers)
 
     chunks = app(environ, start_response)

@@ -1,6 +1,7 @@
 """Clients that try to stall, starve, confuse or forge the logs of the endpoint: real sockets, real timing margins."""
 
 import contextlib
+import errno
 import http.client
 import json
 import resource
@@ -20,6 +21,7 @@ from pip_services3_commons.errors import ConfigException, ConnectionException
 from pip_services3_components.log import ConsoleLogger
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from http_endpoint.rsgi_bridge import call_wsgi
 from support import BIG_ANSWER, RunningProcess, Start, assert_error, free_port, raw_request
 
 STALLED_BODIES = [
@@ -615,6 +617,41 @@ def test_at_the_open_files_limit_files_get_503_and_recover(
     assert poll(lambda: requests.get(f"{url}/swagger/swagger-ui-bundle.js", timeout=5).status_code == 200, 10)
     assert "Traceback" not in process.output
     assert process.output.count("Refusing requests 503") == 1
+
+
+def test_out_of_descriptors_after_the_handler_is_a_503_too(start_endpoint: Start, capfd: pytest.CaptureFixture) -> None:
+    """At the open-files limit, code after the handler can fail too (an answer read as it is sent; on Python 3.15
+    the formatting of a handler's traceback, which imports a module): still the 503, not a 500 with a traceback."""
+    logger = ConsoleLogger()
+    logger.configure(ConfigParams.from_tuples("level", "info"))
+    endpoint, _, url = start_endpoint(logger=logger)
+
+    def answer() -> Iterator[bytes]:
+        yield b"part"
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    endpoint.register_route("GET", "/exhausted", None, answer)
+    response = requests.get(f"{url}/exhausted", timeout=5)
+    assert_error(response.status_code, response.content, 503)
+    assert response.headers["Retry-After"]
+    logged = "".join(capfd.readouterr())
+    assert "Refusing requests 503 while short of resources: Too many open files" in logged
+    assert "Traceback" not in logged and "ERROR" not in logged
+
+
+def test_a_failure_the_app_reports_with_exc_info_reaches_the_endpoint_as_itself() -> None:
+    """bottle reports a failure of its own error handling (Python 3.15 at the open-files limit: formatting the
+    traceback imports a module) as an HTML 500 with exc_info: the bridge raises it, so the pipeline can tell a
+    descriptor shortage (503) from a fault."""
+    failure = OSError(errno.EMFILE, "Too many open files")
+
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")], (OSError, failure, None))
+        return [b"<h1>Critical error</h1>"]
+
+    with pytest.raises(OSError) as raised:
+        call_wsgi(app, {})
+    assert raised.value is failure
 
 
 def test_a_cut_off_connection_is_logged_once(
