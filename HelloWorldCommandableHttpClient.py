@@ -1,12 +1,12 @@
 """A client of the commandable service, for other services to call this one the Pip.Services way."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.clients import RepairedHttpClient
 
 from pip_services3_rpc.clients import CommandableHttpClient
 
 from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import check_name_argument
-from LibraryWorkarounds import RepairedHttpClient
 
 
 class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient, IHelloWorldClient):

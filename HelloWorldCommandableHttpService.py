@@ -3,6 +3,7 @@ POST /v1/hello_world/<command> with its parameters in a JSON object, e.g. POST /
 {"name": "John"}."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.rest_service import RepairedRestService
 
 from collections.abc import Callable
 from typing import Any
@@ -15,12 +16,8 @@ from pip_services3_commons.refer import IReferences
 from pip_services3_commons.validate import ObjectSchema
 from pip_services3_rpc.services import CommandableHttpService
 
+from commandable_http_service.body_policy import command_parameters, read_json_object
 from IHelloWorldController import CONTROLLER_LOCATOR
-from LibraryWorkarounds import (
-    RepairedRestService,
-    command_parameters,
-    read_json_object,
-)
 
 BASE_ROUTE = "v1/hello_world"
 # JSON Schema types of the Pip.Services type codes a command's parameters use.
@@ -73,7 +70,7 @@ class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpServi
 
         Not the library's register: its handlers (pip_services3_rpc 3.3.4) count a failed command as a success,
         let its error escape to the endpoint (the stock one answers it with a stack trace) and read the body
-        with RestService._get_data (see LibraryWorkarounds.read_json_object).
+        with RestService._get_data (see commandable_http_service/body_policy.read_json_object).
         """
         commands = self._controller.get_command_set().get_commands()
         for command in commands:

@@ -1,12 +1,12 @@
 """A client that calls the controller in this process, for components deployed in the same container."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.instrumentation import InstrumentedCall, instrument, repair_instrumentation
 
 from pip_services3_rpc.clients import DirectClient
 
 from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController, check_name_argument
-from LibraryWorkarounds import InstrumentedCall, instrument, repair_instrumentation
 
 
 class HelloWorldDirectClient(DirectClient, IHelloWorldClient):

@@ -7,6 +7,7 @@ interface services register with); its parts live in http_endpoint/, one concern
 """
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.loggers import LevelCheckingCompositeLogger
 
 import asyncio
 import json
@@ -37,7 +38,6 @@ from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from http_endpoint.stall_sweeper import StallSweeper
-from LibraryWorkarounds import LevelCheckingCompositeLogger
 
 # While closing: no request for this long, with none running, means none is waiting in a connection's buffer.
 QUIET_SECONDS = 0.05

@@ -7,13 +7,13 @@ container meets them: it counts what they drop in the counters, as `log.dropped_
 """
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.counters import use_own_counters
 
 from pip_services3_commons.config import ConfigParams, IConfigurable
 from pip_services3_commons.refer import IReferenceable, IReferences
 from pip_services3_commons.run import IOpenable
 from pip_services3_components.count import CompositeCounters
 
-from LibraryWorkarounds import use_own_counters
 from process.Streams import DRAIN_TIMEOUT, standard_streams
 
 DROPPED_LINES_COUNTER = "log.dropped_lines"

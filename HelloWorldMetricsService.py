@@ -5,6 +5,7 @@ client zero every series (which Prometheus then reads as counter resets) and who
 """
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.rest_service import RepairedRestService
 
 from typing import Any
 
@@ -12,8 +13,6 @@ import bottle
 from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_rpc.services import RestService
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
-
-from LibraryWorkarounds import RepairedRestService
 
 COUNTERS_LOCATOR = Descriptor("*", "counters", "prometheus", "*", "1.0")
 

@@ -1,6 +1,7 @@
 """The process container: reads config.yml, builds the components by descriptor and runs them until a signal."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.loggers import UtcConsoleLogger, utc_console_logger_factory
 
 import contextlib
 import io
@@ -13,7 +14,6 @@ from pip_services3_prometheus.build import DefaultPrometheusFactory
 from pip_services3_rpc.build import DefaultRpcFactory
 
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from LibraryWorkarounds import UtcConsoleLogger, utc_console_logger_factory
 from process.CommandLine import Invocation, parse_command_line
 from process.ConfigReader import CONFIG_PATH, read_config
 from process.StopSignals import StopSignals

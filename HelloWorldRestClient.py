@@ -1,12 +1,12 @@
 """A typed client of the hello-world REST service, for other services to call it the Pip.Services way."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.clients import RepairedHttpClient
 
 from pip_services3_rpc.clients import RestClient
 
 from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import check_name_argument
-from LibraryWorkarounds import RepairedHttpClient
 
 
 class HelloWorldRestClient(RepairedHttpClient, RestClient, IHelloWorldClient):

@@ -1,6 +1,7 @@
 """The REST face of the controller: GET /hello_world/greeting?name=..."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.rest_service import RepairedRestService
 
 import re
 from pathlib import Path
@@ -11,7 +12,6 @@ from pip_services3_commons.refer import IReferences
 from pip_services3_rpc.services import RestService
 
 from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController
-from LibraryWorkarounds import RepairedRestService
 
 # The OpenAPI document of the routes, kept beside this file and served at /hello_world/swagger.
 OPENAPI_PATH = Path(__file__).with_name("HelloWorldRestService.openapi.yml")

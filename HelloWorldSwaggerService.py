@@ -7,6 +7,7 @@ built an absolute URL from the client's Host / X-Forwarded-Host headers.
 """
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.rest_service import RepairedRestService
 
 import json
 import mimetypes
@@ -18,8 +19,6 @@ import bottle
 import pip_services3_swagger
 from pip_services3_commons.errors import NotFoundException
 from pip_services3_rpc.services import ISwaggerService, RestService
-
-from LibraryWorkarounds import RepairedRestService
 
 # The files of the UI as the library ships them.
 UI_FOLDER = Path(pip_services3_swagger.__file__).parent / "swagger-ui"

@@ -64,7 +64,7 @@ except ValueError as bad_parameter:
     sys.exit(f"hello-world: {bad_parameter}")
 
 try:
-    from LibraryWorkarounds import exit_at_once, skip_cheroot_version_lookup
+    from library_fixes.process_exit import exit_at_once, skip_cheroot_version_lookup
 
     skip_cheroot_version_lookup()
     from HelloWorldProcess import HelloWorldProcess

@@ -1,6 +1,7 @@
 """What every answer carries (security headers, CORS) and the one access-log line per request."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.loggers import LevelCheckingCompositeLogger
 
 from typing import Any
 
@@ -8,7 +9,7 @@ from pip_services3_components.log import LogLevel
 
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers
-from LibraryWorkarounds import LevelCheckingCompositeLogger
+from process.LogText import printable
 
 SECURITY_HEADERS: Headers = [
     ("X-Content-Type-Options", "nosniff"),
@@ -18,26 +19,6 @@ SECURITY_HEADERS: Headers = [
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 # Headers a page may read besides the safelisted ones: those some error answers carry (405 Allow, 503 Retry-After).
 EXPOSED_HEADERS = "Allow, Retry-After"
-# The longest client-controlled text a log line quotes.
-MAX_LOGGED = 256
-
-
-def printable(text: str, limit: int = MAX_LOGGED) -> str:
-    """`text` made safe to log, cut at `limit` characters: every character Python does not call printable as an
-    escape (\\x1b, \\u2028, \\u202e, \\U000e0041) and a backslash doubled, so that an escape in the log always means a
-    character the client sent. Not printable: C0 and C1 controls and DEL (they drive the reader's terminal), the
-    line and paragraph separators (Python's splitlines and JavaScript break lines at them), the invisible format
-    characters that turn or hide text (bidi controls, zero-width characters, tags, BOM), spaces other than " "."""
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    if "\\" in text:
-        text = text.replace("\\", "\\\\")
-    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
-
-
-def _escape(character: str) -> str:
-    code = ord(character)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 class Decorations:

@@ -1,6 +1,7 @@
 """One path from any failure to the answer a client gets: a Pip.Services ErrorDescription in JSON, no internals."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.error_bodies import bounded
 
 import errno
 import json
@@ -13,7 +14,6 @@ from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ErrorDescription
 
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY, Headers
-from LibraryWorkarounds import bounded
 
 JSON = "application/json"
 # Pip.Services error categories of the statuses the endpoint answers itself.

@@ -12,7 +12,7 @@ import bottle
 from pip_services3_components.log import ILogger
 
 from http_endpoint.answers import AnswerSender, Large
-from http_endpoint.decorations import AccessLog, Decorations, printable
+from http_endpoint.decorations import AccessLog, Decorations
 from http_endpoint.errors import (
     EXHAUSTED,
     RequestRejectedError,
@@ -24,6 +24,7 @@ from http_endpoint.errors import (
 from http_endpoint.guards import Guards, RequestHead
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers, call_wsgi, environ_of
+from process.LogText import printable
 
 # Answered to a CORS preflight: how long a browser may cache it.
 PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]

@@ -1,6 +1,6 @@
 """At most LINES_PER_SECOND similar log lines a second: a client repeating a bad request cannot flood the log.
 
-Every rejected request is logged at INFO (LibraryWorkarounds.instrument), and one client sending bad names wrote
+Every rejected request is logged at INFO (library_fixes/instrumentation.py), and one client sending bad names wrote
 35,681 such lines (5 MB) in 10 s. The rejections of one kind (a call and an error code, e.g. `hello_world.greeting:
 NAME_HAS_CONTROL_CHARACTERS`) are counted in windows of one second from the first: the first LINES_PER_SECOND are
 written, the others only counted, and as the window ends one line says how many were suppressed.

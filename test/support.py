@@ -198,8 +198,9 @@ def imported_project_modules(module_file: str) -> set[str]:
 
 
 def imports_no_component_class(module_file: str) -> bool:
-    """Components meet through descriptors and interfaces: only I* interfaces and LibraryWorkarounds may be imported."""
-    return all(m.startswith("I") or m == "LibraryWorkarounds" for m in imported_project_modules(module_file))
+    """Components meet through descriptors and interfaces: of the top-level modules, only I* interfaces may be
+    imported (library fixes and a component's own parts are packages)."""
+    return all(m.startswith("I") for m in imported_project_modules(module_file))
 
 
 def metric(url: str, name: str, **labels: str) -> float:

@@ -1,5 +1,7 @@
 """The production endpoint as a component: real sockets on free ports, hostile clients, drop-in services."""
 
+from library_fixes.error_bodies import MAX_ERROR_TEXT
+
 import json
 import shutil
 import socket
@@ -16,7 +18,6 @@ from pip_services3_components.log import ConsoleLogger
 from pip_services3_rpc.services import RestService
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-from LibraryWorkarounds import MAX_ERROR_TEXT
 from support import Start, assert_error, free_port, raw_request
 
 # --- 1. fail fast ---------------------------------------------------------------------------------

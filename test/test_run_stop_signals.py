@@ -44,7 +44,7 @@ def test_a_signal_closes_the_container_and_exits_0(start_process: Start, signal_
 
 def test_stopping_on_a_busy_machine_always_exits_0(start_process: Start) -> None:
     """granian's Rust threads outlive its stop by a little; an interpreter finalizing meanwhile aborted (134)
-    about one stop in seven while the CPUs were busy (see LibraryWorkarounds.exit_at_once)."""
+    about one stop in seven while the CPUs were busy (see library_fixes/process_exit.exit_at_once)."""
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
     try:
         for _ in range(8):

@@ -1,8 +1,15 @@
-"""Each workaround in LibraryWorkarounds fixes a defect that is still in the pinned library.
+"""Each fix in library_fixes/ (and commandable_http_service/body_policy.py) fixes a defect that is still in the
+pinned library.
 
 These tests assert the defect itself: when an upgrade fixes one, its test fails, and the workaround
 (and this test) can be dropped knowingly.
 """
+
+from library_fixes.clients import client_timeouts
+from library_fixes.counters import LeanCompositeCounters, use_own_counters
+from library_fixes.error_bodies import MAX_ERROR_TEXT, error_body
+from library_fixes.instrumentation import instrument, use_own_tracers
+from library_fixes.loggers import LevelCheckingCompositeLogger, UtcConsoleLogger, utc_console_logger_factory
 
 import importlib.util
 import inspect
@@ -27,27 +34,16 @@ from pip_services3_components.trace import CompositeTracer, LogTracer, NullTrace
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming, RestService
 
+from commandable_http_service.body_policy import (
+    MAX_BODY_DEPTH,
+    MAX_BODY_PROPERTIES,
+    command_parameters,
+    json_depth,
+    read_json_object,
+)
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
-from LibraryWorkarounds import (
-    MAX_BODY_DEPTH,
-    MAX_BODY_PROPERTIES,
-    MAX_ERROR_TEXT,
-    LeanCompositeCounters,
-    LevelCheckingCompositeLogger,
-    UtcConsoleLogger,
-    _escaped,
-    client_timeouts,
-    command_parameters,
-    error_body,
-    instrument,
-    json_depth,
-    read_json_object,
-    use_own_counters,
-    use_own_tracers,
-    utc_console_logger_factory,
-)
 from support import ROOT
 
 
@@ -124,7 +120,7 @@ def test_instrument_logs_a_rejection_at_info_escaped_and_a_fault_at_error(capsys
     )
     instrument("c3", "svc.op", "exec", console_logger(), LogCounters(), NullTracer()).end_failure(ValueError("boom"))
     output = capsys.readouterr()
-    assert "[c2:INFO:" in output.out and "Rejected svc.op: NOPE bad property x\\n[c2:ERROR:forged]" in output.out
+    assert "[c2:INFO:" in output.out and "Rejected svc.op: NOPE bad property x\\x0a[c2:ERROR:forged]" in output.out
     assert "[c2:ERROR" not in output.err
     assert "[c3:ERROR:" in output.err and "Failed to call svc.op method: boom" in output.err
 
@@ -239,11 +235,13 @@ def test_error_body_and_log_lines_bound_what_a_client_sent(capsys: pytest.Captur
     assert len(line) < 500
 
 
-def test_escaped_escapes_every_line_separator() -> None:
-    assert _escaped("a\nb\rc\x85d\u2028e\u2029f\x0b\x0c\x1c\ud800") == (
-        "a\\nb\\rc\\x85d\\u2028e\\u2029f\\x0b\\x0c\\x1c\\ud800"
-    )
-    assert len(_escaped("\U0001f600" * 1000)) == MAX_ERROR_TEXT
+def test_a_rejection_is_logged_with_the_one_escaping_policy(capsys: pytest.CaptureFixture) -> None:
+    """What a client sent is escaped in a rejection line as in the access log (process/LogText.printable): line
+    breaks and separators as escapes, letters such as "é" kept."""
+    error = BadRequestException("c7", "BAD\nCODE", "José\u2028x\ny")
+    instrument("c7", "svc.op", "exec", console_logger(), LogCounters(), NullTracer()).end_failure(error)
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "Rejected svc.op" in line]
+    assert line.endswith("Rejected svc.op: BAD\\x0aCODE José\\u2028x\\x0ay")
 
 
 def test_parameters_still_drop_an_empty_key_and_split_a_dotted_one() -> None:
@@ -359,7 +357,8 @@ def test_cheroot_still_imports_pkg_resources_for_its_version() -> None:
 
 def test_skip_cheroot_version_lookup_keeps_pkg_resources_out() -> None:
     probe = (
-        "import sys; from LibraryWorkarounds import skip_cheroot_version_lookup; skip_cheroot_version_lookup(); "
+        "import sys; from library_fixes.process_exit import skip_cheroot_version_lookup; "
+        "skip_cheroot_version_lookup(); "
         "import pip_services3_rpc.services, cheroot; print(sys.modules['pkg_resources'], cheroot.__version__)"
     )
     output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)

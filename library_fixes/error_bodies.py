@@ -1,0 +1,40 @@
+"""Error answers without the server's internals and with bounded texts (pip_services3_rpc 3.3.4's send_error,
+pip_services3_commons 3.3.14's ValidationException)."""
+
+import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
+from typing import overload
+
+from pip_services3_commons.convert import JsonConverter
+from pip_services3_commons.errors import ErrorDescriptionFactory
+
+# Characters of an error's message or of one of its details sent to a client, and of a text logged (escaped): they
+# may quote what a client sent (an unexpected property's name), which must not come back or reach a log unbounded.
+MAX_ERROR_TEXT = 300
+
+
+def error_body(error: Exception) -> tuple[int, str]:
+    """The HTTP status and JSON ErrorDescription of `error`, without the server's internals, its texts bounded.
+
+    pip_services3_rpc 3.3.4 RestService.send_error (HttpResponseSender.send_error) puts the server's stack
+    trace and the error's cause into every error body sent to clients. And pip_services3_commons 3.3.14
+    ValidationException quotes every failed rule in its message and, as JSON, in its details (10,000 unexpected
+    properties made a 2.7 MB answer): the message and each detail are cut to MAX_ERROR_TEXT characters (see bounded).
+    """
+    description = ErrorDescriptionFactory.create(error)
+    description.stack_trace = None
+    description.cause = None
+    description.message = bounded(description.message)
+    if description.details:
+        description.details = {key: bounded(str(value)) for key, value in description.details.items()}
+    return description.status, JsonConverter.to_json(description)
+
+
+@overload
+def bounded(text: str, limit: int = MAX_ERROR_TEXT) -> str: ...
+@overload
+def bounded(text: None, limit: int = MAX_ERROR_TEXT) -> None: ...
+def bounded(text: str | None, limit: int = MAX_ERROR_TEXT) -> str | None:
+    """`text` cut to `limit` characters, "…" marking a cut (within the limit), so that what a client sent cannot make
+    an answer or a log line as long as it likes."""
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
