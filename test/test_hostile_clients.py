@@ -654,6 +654,27 @@ def test_a_failure_the_app_reports_with_exc_info_reaches_the_endpoint_as_itself(
     assert raised.value is failure
 
 
+def test_beyond_the_answer_memory_bound_large_answers_get_503_and_recover(
+    start_endpoint: Start, stalled_sockets: list[socket.socket]
+) -> None:
+    """Room for one window of unread answer in all: while a client that stopped reading holds it, another large
+    answer is a 503 with Retry-After; small answers still go, and large ones again once the non-reader has gone."""
+    endpoint, _, url = start_endpoint("options.max_unread_total", 100_000)
+    huge = b"x" * 16_000_000  # more than the kernel's socket buffers take: the answer stays held in the process
+    endpoint.register_route("GET", "/huge", None, lambda: huge)
+    stalled = non_reading_client(url, b"GET /huge HTTP/1.1\r\nHost: x\r\n\r\n", 1)
+    stalled_sockets.append(stalled)
+    # Its answer has begun (so holds its window) once its status line arrives; then it reads nothing more.
+    stalled.settimeout(5)
+    assert stalled.recv(12) == b"HTTP/1.1 200"
+    response = requests.get(f"{url}/probe/big", timeout=5)
+    assert_error(response.status_code, response.content, 503)
+    assert response.headers["Retry-After"]
+    assert_answers_quickly(url)
+    stalled.close()
+    assert poll(lambda: requests.get(f"{url}/probe/big", timeout=5).status_code == 200, 10)
+
+
 def test_a_cut_off_connection_is_logged_once(
     start_endpoint: Start, stalled_sockets: list[socket.socket], capfd: pytest.CaptureFixture
 ) -> None:
