@@ -8,7 +8,6 @@ from library_fixes.rest_service import RepairedRestService
 from collections.abc import Callable
 from typing import Any
 
-import yaml
 from pip_services3_commons.commands import ICommand, ICommandable
 from pip_services3_commons.convert import TypeCode
 from pip_services3_commons.errors import ConfigException
@@ -16,6 +15,7 @@ from pip_services3_commons.refer import IReferences
 from pip_services3_commons.validate import ObjectSchema
 from pip_services3_rpc.services import CommandableHttpService
 
+import api_documents
 from commandable_http_service.body_policy import command_parameters, read_json_object
 from IHelloWorldController import CONTROLLER_LOCATOR
 
@@ -28,15 +28,6 @@ JSON_TYPES = {TypeCode.String: "string", TypeCode.Integer: "integer", TypeCode.B
 # 2 KiB, and parsing and validating a body runs on the endpoint's event loop, where 1 MiB of small objects took
 # 150-280 ms that every other request waited for.
 MAX_COMMAND_BODY = 16 * 1024
-
-# As the endpoint accepts it: visible ASCII other than the log line prefix's "[", "]", ":" and "\\"; other correlation
-# ids are refused with 400 INVALID_CORRELATION_ID (empty means none).
-CORRELATION_ID_PARAMETER = {
-    "name": "correlation_id",
-    "in": "query",
-    "required": False,
-    "schema": {"type": "string", "maxLength": 256, "pattern": "^[!-9;-Z^-~]*$"},
-}
 
 
 class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpService):
@@ -106,18 +97,15 @@ def openapi_document(base_route: str, commands: list[ICommand]) -> str:
             "post": {
                 "operationId": command.get_name(),
                 "tags": [base_route],
-                "parameters": [CORRELATION_ID_PARAMETER],
+                "parameters": [{"$ref": "#/components/parameters/CorrelationId"}],
                 "requestBody": {
                     "required": False,
                     "content": {"application/json": {"schema": _parameters_schema(command)}},
                 },
                 "responses": {
                     "200": {"description": "The command's result.", "content": {"application/json": {"schema": {}}}},
-                    "400": {
-                        "description": "Invalid parameters; the code says which rule.",
-                        **_error_response(),
-                    },
-                    "413": {"description": "The body is larger than the endpoint accepts.", **_error_response()},
+                    "400": {"$ref": "#/components/responses/InvalidParameters"},
+                    "413": {"$ref": "#/components/responses/BodyTooLarge"},
                 },
             }
         }
@@ -133,14 +121,8 @@ def openapi_document(base_route: str, commands: list[ICommand]) -> str:
         },
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": {"ErrorDescription": ERROR_DESCRIPTION_SCHEMA}},
     }
-    return str(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=1000))
-
-
-def _error_response() -> dict[str, Any]:
-    """A fresh dict each time: YAML would write a shared one as an anchor and aliases."""
-    return {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDescription"}}}}
+    return api_documents.to_yaml(api_documents.complete(document))
 
 
 def _parameters_schema(command: ICommand) -> dict[str, Any]:
@@ -162,20 +144,3 @@ def _parameters_schema(command: ICommand) -> dict[str, Any]:
         "properties": properties,
         **({"required": required} if required else {}),
     }
-
-
-ERROR_DESCRIPTION_SCHEMA = {
-    "type": "object",
-    "required": ["category", "status", "code", "message"],
-    "properties": {
-        "type": {"type": "string", "nullable": True},
-        "category": {"type": "string", "example": "BadRequest"},
-        "status": {"type": "integer", "example": 400},
-        "code": {"type": "string", "example": "NAME_TOO_LONG"},
-        "message": {"type": "string"},
-        "details": {"type": "object", "nullable": True, "additionalProperties": True},
-        "correlation_id": {"type": "string", "nullable": True},
-        "cause": {"type": "string", "nullable": True},
-        "stack_trace": {"type": "string", "nullable": True, "description": "Always null."},
-    },
-}

@@ -7,14 +7,18 @@ import re
 from pathlib import Path
 
 import bottle
+import yaml
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import IReferences
 from pip_services3_rpc.services import RestService
 
+import api_documents
 from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController
 
-# The OpenAPI document of the routes, kept beside this file and served at /hello_world/swagger.
+# The OpenAPI document of the routes, kept beside this file and served at /hello_world/swagger with the shared
+# components it refers to (api_documents).
 OPENAPI_PATH = Path(__file__).with_name("HelloWorldRestService.openapi.yml")
+OPENAPI = yaml.safe_load(OPENAPI_PATH.read_text())
 # A "%" not followed by two hex digits: bottle would keep it as text ("%ZZ" greeted as "%ZZ").
 MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
@@ -45,7 +49,7 @@ class HelloWorldRestService(RepairedRestService, RestService):
 
     def register(self) -> None:
         self.register_route("GET", "/greeting", None, self._greeting)
-        self._register_open_api_spec_from_file(str(OPENAPI_PATH))
+        self._register_open_api_spec(api_documents.to_yaml(api_documents.complete(OPENAPI)))
 
     def _greeting(self) -> str | None:
         """Handles GET /greeting; bottle passes route parameters only, so the query is read from the request."""

@@ -5,10 +5,11 @@ import yaml
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.run import Parameters
 
+import api_documents
 from HelloWorldCommandSet import HelloWorldCommandSet
 from HelloWorldController import HelloWorldController
 from HelloWorldRestService import OPENAPI_PATH
-from IHelloWorldController import MAX_NAME_LENGTH, NAME_PATTERN
+from IHelloWorldController import MAX_NAME_LENGTH, NAME_PATTERN, IHelloWorldController
 
 
 def greeting(**args: object) -> str:
@@ -17,8 +18,10 @@ def greeting(**args: object) -> str:
     return command.execute("cid-9", Parameters.from_value(args))
 
 
-def test_the_controller_publishes_its_command_set() -> None:
-    assert [c.get_name() for c in HelloWorldController().get_command_set().get_commands()] == ["greeting"]
+def test_the_controller_publishes_one_command_per_operation() -> None:
+    """An operation of the controller without its command (or a command without its operation) fails here."""
+    commands = {c.get_name() for c in HelloWorldController().get_command_set().get_commands()}
+    assert commands == set(IHelloWorldController.__abstractmethods__) == {"greeting"}
 
 
 def test_greets_the_given_name_or_the_default() -> None:
@@ -44,7 +47,7 @@ def test_rejects_what_the_controller_rejects_with_its_codes(args: dict, code: st
 
 
 def test_name_pattern_agrees_with_the_controller_and_the_rest_document() -> None:
-    rest = yaml.safe_load(OPENAPI_PATH.read_text())["paths"]["/hello_world/greeting"]["get"]["parameters"][0]
+    rest = api_documents.complete(yaml.safe_load(OPENAPI_PATH.read_text()))["components"]["parameters"]["Name"]
     assert rest["schema"]["pattern"] == NAME_PATTERN
     pattern = re.compile(NAME_PATTERN.encode().decode("unicode_escape"))
     controller = HelloWorldController()

@@ -2,6 +2,7 @@ import http.client
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -9,9 +10,13 @@ import pytest
 import requests
 import yaml
 
+import api_documents
 import HelloWorldRestService
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import OPENAPI_PATH
-from support import imported_project_modules, imports_no_component_class
+from HelloWorldServiceFactory import HelloWorldServiceFactory
+from IHelloWorldController import IHelloWorldController
+from support import imported_project_modules, imports_no_component_class, serving
 
 
 def test_greets_the_given_name_as_a_json_string(service_url: str) -> None:
@@ -88,14 +93,49 @@ def test_a_whitespace_only_name_of_any_length_means_no_name(service_url: str) ->
 def test_serves_its_openapi_document(service_url: str) -> None:
     response = requests.get(f"{service_url}/hello_world/swagger", timeout=5)
     assert response.status_code == 200
-    assert response.text == OPENAPI_PATH.read_text()
     document = yaml.safe_load(response.text)
+    assert document == api_documents.complete(yaml.safe_load(OPENAPI_PATH.read_text()))
     assert document["openapi"].startswith("3.")
     assert {"/hello_world/greeting", "/heartbeat", "/status"} <= set(document["paths"])
     greeting = document["paths"]["/hello_world/greeting"]["get"]
     assert "400" in greeting["responses"]
-    (name,) = [p for p in greeting["parameters"] if p.get("name") == "name"]
-    assert "256" in name["schema"]["pattern"]
+    refs = [parameter["$ref"].rpartition("/")[2] for parameter in greeting["parameters"]]
+    assert refs == ["Name", "CorrelationId"]
+    assert "256" in document["components"]["parameters"]["Name"]["schema"]["pattern"]
+
+
+class RecordingRestService(HelloWorldRestService.HelloWorldRestService):
+    """The real service, noting each route it registers on the real endpoint."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.routes: set[tuple[str, str]] = set()
+
+    def register_route(self, method: str, route: str, schema: object, handler: Callable) -> None:
+        self.routes.add((method.lower(), "/hello_world/" + route.lstrip("/")))
+        super().register_route(method, route, schema, handler)
+
+
+def test_every_route_is_in_the_document_and_every_operation_has_a_route(port: int) -> None:
+    """A route missing from the OpenAPI document (or documented but not served), or an operation of the controller
+    without its REST route, fails here."""
+    service = RecordingRestService()
+    with serving(
+        HelloWorldHttpEndpoint,
+        port,
+        (HelloWorldServiceFactory.HttpServiceDescriptor, service),
+        probe="/hello_world/greeting",
+    ) as url:
+        document = yaml.safe_load(requests.get(f"{url}/hello_world/swagger", timeout=5).text)
+    documented = {
+        (method, path)
+        for path, item in document["paths"].items()
+        if path.startswith("/hello_world/")
+        for method in item
+    }
+    assert service.routes - {("get", "/hello_world/swagger")} == documented
+    operations = {name for name in IHelloWorldController.__abstractmethods__}
+    assert {path.rpartition("/")[2] for _, path in documented} == operations
 
 
 def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path) -> None:

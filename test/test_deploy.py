@@ -87,7 +87,8 @@ def test_image_gets_every_file_the_service_reads() -> None:
     patterns = [a.split()[:-1] for i, a in dockerfile_instructions() if i == "COPY" and "--from" not in a]
     copied = [p for group in patterns for p in group]
     packages = [init.parent.name for init in ROOT.glob("*/__init__.py")]
-    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml"), *(p for pkg in packages for p in ROOT.glob(f"{pkg}/*.py"))]:
+    in_packages = [path for package in packages for kind in ("py", "yml") for path in ROOT.glob(f"{package}/*.{kind}")]
+    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml"), *in_packages]:
         name = str(path.relative_to(ROOT))
         assert any(copies(pattern, name) for pattern in copied), name
 
