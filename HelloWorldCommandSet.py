@@ -14,7 +14,7 @@ from pip_services3_commons.convert import TypeCode
 from pip_services3_commons.run import Parameters
 from pip_services3_commons.validate import ObjectSchema, PropertySchema, ValidationException
 
-from IHelloWorldController import NAME_PATTERN, NAME_RULES, IHelloWorldController
+from IHelloWorldController import NAME_OPERATIONS, NAME_PATTERN, NAME_RULES, IHelloWorldController
 
 
 class NameSchema(PropertySchema):
@@ -43,17 +43,21 @@ class StrictCommand(Command):
 
 
 class HelloWorldCommandSet(CommandSet):
-    """`greeting`: parameters {"name": optional string}; result the greeting, as IHelloWorldController.greeting."""
+    """A command per name operation (NAME_OPERATIONS: `greeting`): parameters {"name": optional string}; result
+    the operation's text, as the controller's method of that name answers it."""
 
     def __init__(self, controller: IHelloWorldController) -> None:
         super().__init__()
         self._controller = controller
-        self.add_command(self._make_greeting_command())
+        for operation in NAME_OPERATIONS:
+            self.add_command(self._make_name_command(operation))
 
-    def _make_greeting_command(self) -> Command:
+    def _make_name_command(self, operation: str) -> Command:
         schema = ObjectSchema(allow_undefined=False).with_property(NameSchema())
+        method = getattr(self._controller, operation)
 
-        def greeting(correlation_id: str | None, args: Parameters) -> str:
-            return self._controller.greeting(args.get("name"), correlation_id)
+        def execute(correlation_id: str | None, args: Parameters) -> str:
+            answer: str = method(args.get("name"), correlation_id)
+            return answer
 
-        return StrictCommand("greeting", schema, greeting)
+        return StrictCommand(operation, schema, execute)

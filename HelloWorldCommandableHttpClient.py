@@ -10,7 +10,7 @@ from IHelloWorldController import check_name_argument
 
 
 class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient, IHelloWorldClient):
-    """Calls POST /v1/hello_world/greeting.
+    """Calls POST /v1/hello_world/<command> (POST /v1/hello_world/greeting).
 
     Configuration parameters:
         - connection.protocol / host / port (or connection.uri): where the service listens
@@ -25,9 +25,9 @@ class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient,
         super().__init__("v1/hello_world")
         self._repair()
 
-    def greeting(self, correlation_id: str | None, name: str | None) -> str:
-        """Returns the service's greeting for `name` (None: the service's default name); refuses, without a call, a
-        name that is not a string or not Unicode text (see check_name_argument), as the other clients do."""
+    def call_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
+        """POST /v1/hello_world/<operation> {"name": ...} (no name: the service's default name); refuses, without a
+        call, a name that is not a string or not Unicode text (see check_name_argument), as the other clients do."""
         check_name_argument(name, correlation_id)
-        greeting: str = self.call_command("greeting", correlation_id, {"name": name} if name is not None else {})
-        return greeting
+        answer: str = self.call_command(operation, correlation_id, {"name": name} if name is not None else {})
+        return answer

@@ -28,10 +28,10 @@ class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
         """The library's timing, with rejections logged at INFO, not ERROR (see instrument)."""
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 
-    def greeting(self, correlation_id: str | None, name: str | None) -> str:
-        """Returns the controller's greeting for `name` (None: the default name); refuses, without a call, a name
+    def call_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
+        """The controller's method `operation` for `name` (None: the default name); refuses, without a call, a name
         that is not a string or not Unicode text (see check_name_argument), as the HTTP clients do."""
         check_name_argument(name, correlation_id)
-        with self._instrument(correlation_id, "hello_world.greeting"):
-            greeting: str = self._controller.greeting(name, correlation_id)
-        return greeting
+        with self._instrument(correlation_id, f"hello_world.{operation}"):
+            answer: str = getattr(self._controller, operation)(name, correlation_id)
+        return answer

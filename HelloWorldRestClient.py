@@ -10,7 +10,7 @@ from IHelloWorldController import check_name_argument
 
 
 class HelloWorldRestClient(RepairedHttpClient, RestClient, IHelloWorldClient):
-    """Calls GET /hello_world/greeting.
+    """Calls GET /hello_world/<operation> (GET /hello_world/greeting).
 
     Configuration parameters:
         - connection.protocol / host / port (or connection.uri): where the service listens
@@ -26,10 +26,10 @@ class HelloWorldRestClient(RepairedHttpClient, RestClient, IHelloWorldClient):
         self._base_route = "hello_world"
         self._repair()
 
-    def greeting(self, correlation_id: str | None, name: str | None) -> str:
-        """Returns the service's greeting for `name` (None: the service's default name); refuses, without a call, a
+    def call_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
+        """GET /hello_world/<operation>?name=... (no name: the service's default name); refuses, without a call, a
         name that is not a string or not Unicode text (see check_name_argument), as the other clients do."""
         check_name_argument(name, correlation_id)
-        with self._instrument(correlation_id, "hello_world.greeting"):
-            greeting: str = self._call("get", "/greeting", correlation_id, {"name": name} if name is not None else {})
-        return greeting
+        with self._instrument(correlation_id, f"hello_world.{operation}"):
+            answer: str = self._call("get", f"/{operation}", correlation_id, {"name": name} if name is not None else {})
+        return answer

@@ -1,9 +1,11 @@
-"""The REST face of the controller: GET /hello_world/greeting?name=..."""
+"""The REST face of the controller: GET /hello_world/<operation>?name=... for each name operation
+(GET /hello_world/greeting?name=John)."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 from library_fixes.rest_service import RepairedRestService
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import bottle
@@ -13,7 +15,7 @@ from pip_services3_commons.refer import IReferences
 from pip_services3_rpc.services import RestService
 
 import api_documents
-from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController
+from IHelloWorldController import CONTROLLER_LOCATOR, NAME_OPERATIONS, IHelloWorldController
 
 # The OpenAPI document of the routes, kept beside this file and served at /hello_world/swagger with the shared
 # components it refers to (api_documents).
@@ -48,15 +50,23 @@ class HelloWorldRestService(RepairedRestService, RestService):
         self._controller = self._dependency_resolver.get_one_required("controller")
 
     def register(self) -> None:
-        self.register_route("GET", "/greeting", None, self._greeting)
+        for operation in NAME_OPERATIONS:
+            self.register_route("GET", f"/{operation}", None, self._name_route(operation))
         self._register_open_api_spec(api_documents.to_yaml(api_documents.complete(OPENAPI)))
 
-    def _greeting(self) -> str | None:
-        """Handles GET /greeting; bottle passes route parameters only, so the query is read from the request."""
-        return self._instrumented("hello_world.greeting", self._greet)
+    def _name_route(self, operation: str) -> Callable[[], str | None]:
+        """The handler of GET /<operation>, counted as hello_world.<operation>; bottle passes route parameters
+        only, so the name is read from the request's query."""
+        counter = f"hello_world.{operation}"
 
-    def _greet(self, correlation_id: str | None) -> str:
-        return self._controller.greeting(self._read_name(correlation_id), correlation_id)
+        def answer(correlation_id: str | None) -> str:
+            text: str = getattr(self._controller, operation)(self._read_name(correlation_id), correlation_id)
+            return text
+
+        def handle() -> str | None:
+            return self._instrumented(counter, answer)
+
+        return handle
 
     @staticmethod
     def _read_name(correlation_id: str | None) -> str | None:

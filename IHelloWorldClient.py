@@ -12,11 +12,19 @@ from abc import ABC, abstractmethod
 
 
 class IHelloWorldClient(ABC):
-    """Calls a hello-world controller, in this process or over HTTP, with the same results and exceptions."""
+    """Calls a hello-world controller, in this process or over HTTP, with the same results and exceptions.
+
+    Each operation of the controller (its NAME_OPERATIONS) is a method here, the same for every client: a client
+    implements only `call_name_operation`, its transport, so a new operation reaches every client from here.
+    """
+
+    def greeting(self, correlation_id: str | None, name: str | None) -> str:
+        """Returns "Hello, <name>!", or the greeting of the service's default name for None or a blank name."""
+        return self.call_name_operation("greeting", correlation_id, name)
 
     @abstractmethod
-    def greeting(self, correlation_id: str | None, name: str | None) -> str:
-        """Returns "Hello, <name>!", or the greeting of the service's default name for None or a blank name.
+    def call_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
+        """The answer of the controller's name operation `operation` (one of NAME_OPERATIONS) for `name`.
 
         Raises BadRequestException with the controller's code (NAME_TOO_LONG...) for a name it rejects, before any
         call for a name that is not a string or not Unicode text (check_name_argument), and InvocationException

@@ -15,6 +15,12 @@ from pip_services3_commons.refer import Descriptor
 # Where services and clients find the controller among the container's components: any of the hello-world group.
 CONTROLLER_LOCATOR = Descriptor("hello-world", "controller", "*", "*", "1.0")
 
+# The operations that take a name and answer a text, each a method of IHelloWorldController: by this list, every one
+# is published as a command (HelloWorldCommandSet) and a REST route GET /hello_world/<operation>?name=...
+# (HelloWorldRestService), and called by every client (IHelloWorldClient). A new one is added here, in the interface
+# below, in the controller, in IHelloWorldClient and in the REST document (docs/development.md, "Adding an operation").
+NAME_OPERATIONS = ("greeting",)
+
 # The rules of a name, as every implementation enforces them and every API document states them.
 MAX_NAME_LENGTH = 256
 # The whitespace str.strip() removes, without the control characters (they are rejected anyway).
