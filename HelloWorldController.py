@@ -52,7 +52,13 @@ class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
         return self._command_set
 
     def greeting(self, name: str | None, correlation_id: str | None = None) -> str:
-        """Returns "Hello, <name>!"; a missing, empty or whitespace-only name means the default one.
+        """Returns "Hello, <name>!"; a missing, empty or whitespace-only name means the default one (see
+        _name_to_use for the names refused)."""
+        return f"Hello, {self._name_to_use(name, correlation_id)}!"
+
+    def _name_to_use(self, name: str | None, correlation_id: str | None) -> str:
+        """The name a name operation answers with: `name` trimmed, or the default one for a missing, empty or
+        whitespace-only name.
 
         Raises BadRequestException with code INVALID_NAME_TYPE or INVALID_ENCODING for what
         check_name_argument refuses, NAME_HAS_CONTROL_CHARACTERS for a name with control characters
@@ -65,4 +71,4 @@ class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
         if fault is not None:
             error = BadRequestException(correlation_id, fault[0], f"Name {fault[1]}")
             raise error.with_details("length", len(name.strip())) if fault[0] == "NAME_TOO_LONG" else error
-        return f"Hello, {name.strip() or self._default_name}!"
+        return name.strip() or self._default_name

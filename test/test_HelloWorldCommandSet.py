@@ -21,7 +21,7 @@ def greeting(**args: object) -> str:
 def test_the_controller_publishes_one_command_per_operation() -> None:
     """An operation of the controller without its command (or a command without its operation) fails here."""
     commands = {c.get_name() for c in HelloWorldController().get_command_set().get_commands()}
-    assert commands == set(IHelloWorldController.__abstractmethods__) == {"greeting"}
+    assert commands == set(IHelloWorldController.__abstractmethods__) == set(NAME_OPERATIONS)
 
 
 def test_greets_the_given_name_or_the_default() -> None:
