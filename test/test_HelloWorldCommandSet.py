@@ -9,7 +9,7 @@ import api_documents
 from HelloWorldCommandSet import HelloWorldCommandSet
 from HelloWorldController import HelloWorldController
 from HelloWorldRestService import OPENAPI_PATH
-from IHelloWorldController import MAX_NAME_LENGTH, NAME_PATTERN, IHelloWorldController
+from IHelloWorldController import MAX_NAME_LENGTH, NAME_OPERATIONS, NAME_PATTERN, IHelloWorldController
 
 
 def greeting(**args: object) -> str:
