@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,8 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ports import free_port  # bench/ is this script's directory, first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
 OURS = '"hello-world:endpoint:http:default:1.0"'
@@ -38,12 +39,6 @@ class Result:
     p50_ms: float
     p99_ms: float
     errors: int
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Service:

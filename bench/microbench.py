@@ -10,7 +10,6 @@ prints microseconds per greeting and their ratio. `--profile` prints cProfile's 
 import argparse
 import cProfile
 import pstats
-import socket
 import statistics
 import sys
 import time
@@ -25,6 +24,7 @@ import library_fixes  # noqa: E402, F401 (before any pip_services3 import: it fi
 from bare_bottle import open_bare_endpoint  # noqa: E402
 from pip_services3_commons.config import ConfigParams  # noqa: E402
 from pip_services3_commons.refer import Descriptor  # noqa: E402
+from ports import free_port  # noqa: E402
 
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess  # noqa: E402
 
@@ -110,12 +110,6 @@ def open_service(process: HelloWorldProcess) -> object:
     process.open(None)
     endpoint = process._references.get_one_required(Descriptor("hello-world", "endpoint", "http", "*", "1.0"))
     return endpoint._pipeline
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 if __name__ == "__main__":

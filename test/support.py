@@ -44,13 +44,6 @@ def configured_descriptors() -> list[Descriptor]:
     return [c.descriptor for c in ContainerConfigReader.read_from_file(None, str(CONFIG_PATH), ConfigParams())]
 
 
-def free_port() -> int:
-    """A port nobody listens on now: the kernel picks it when binding port 0."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until_serving(url: str, timeout: float = 10.0) -> requests.Response:
     """Polls `url` until it answers anything but a connection error or a 404 (routes not registered yet)."""
     deadline = time.monotonic() + timeout
