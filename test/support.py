@@ -26,6 +26,7 @@ from pip_services3_commons.validate import ObjectSchema
 from pip_services3_container.config import ContainerConfigReader
 from pip_services3_rpc.services import CommandableHttpService, RestService
 
+from bench.ports import free_port  # noqa: F401 (the one free_port, shared with the benchmark; the tests import it from here)
 from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldProcess import CONFIG_PATH
