@@ -8,6 +8,8 @@ from pathlib import Path
 
 import requests
 
+from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from http_endpoint.options import DEFAULTS
 from support import ROOT, RunningProcess
 
 README = ROOT / "README.md"
@@ -73,3 +75,19 @@ def test_a_broken_link_is_found(tmp_path: Path) -> None:
         "[ok](other.md#some-heading) [gone](missing.md) [no heading](other.md#nope) [web](https://x.y)\n"
     )
     assert broken_links(document) == ["missing.md", "other.md#nope"]
+
+
+def test_the_endpoint_options_agree_wherever_they_are_stated() -> None:
+    """Each option of the endpoint (http_endpoint/options.DEFAULTS) is in the endpoint's docstring and in
+    docs/http-endpoint.md's table with the same default, and no other one; config.yml sets each but maintenance."""
+    defaults = {
+        key.removeprefix("options."): str(value).lower()
+        for key, value in DEFAULTS.items()
+        if key.startswith("options.")
+    }
+    table = dict(re.findall(r"^\| `(\w+)` \| (\S+)", (ROOT / "docs" / "http-endpoint.md").read_text(), re.M))
+    assert table == defaults
+    documented = set(re.findall(r"- options\.(\w+):", HelloWorldHttpEndpoint.__doc__ or ""))
+    assert documented == set(defaults)
+    configured = set(re.findall(r"^    (\w+): ", (ROOT / "config.yml").read_text(), re.M)) & set(defaults)
+    assert configured == set(defaults) - {"maintenance_enabled"}
