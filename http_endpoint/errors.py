@@ -1,7 +1,7 @@
 """One path from any failure to the answer a client gets: a Pip.Services ErrorDescription in JSON, no internals."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-from library_fixes.error_bodies import bounded
+from library_fixes.error_bodies import ERROR_KEY, bounded, error_json
 
 import errno
 import json
@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from http import HTTPStatus
 
 import bottle
-from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ErrorDescription
 
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY, Headers
@@ -25,6 +24,8 @@ EXHAUSTION_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOMEM)
 # The code of a 503 for an exhausted resource: the client may retry (Retry-After).
 EXHAUSTED = "SERVICE_UNAVAILABLE"
 _PHRASES = {status.value: status.phrase for status in HTTPStatus}
+# Where bottle_error leaves the exception of a fault, for the pipeline to log with its stack.
+FAULT_KEY = "hello_world.fault"
 
 
 def exhaustion(error: BaseException | None) -> str | None:
@@ -88,28 +89,34 @@ def internal_error(correlation_id: str | None) -> ErrorDescription:
     return describe(500, correlation_id, "internal error")
 
 
-def error_answer(description: ErrorDescription, headers: Iterable[tuple[str, str]] = ()) -> tuple[int, Headers, bytes]:
-    """The answer for an error: its JSON without stack trace or cause, with the headers that still apply."""
-    description.stack_trace = description.cause = None
-    content = JsonConverter.to_json(description).encode()
+def error_answer(
+    description: ErrorDescription, headers: Iterable[tuple[str, str]] = (), content: bytes | None = None
+) -> tuple[int, Headers, bytes]:
+    """The answer for an error: its JSON without stack trace or cause (`content` when a service made it already),
+    with the headers that still apply."""
+    if content is None:
+        description.stack_trace = description.cause = None
+        content = error_json(description).encode()
     kept = [(name, value) for name, value in headers if name.lower() in KEPT_HEADERS]
     return description.status, [("Content-Type", JSON), *kept], content
 
 
 def bottle_error(error: bottle.HTTPError) -> str:
-    """bottle's own errors (404, 405, a handler's exception) as JSON instead of its HTML page; a 5xx keeps its
-    traceback here so that the pipeline can log it (and only it) before the client gets "internal error"."""
+    """bottle's own errors (404, 405, a handler's exception) as JSON instead of its HTML page. Their description,
+    and for a fault the exception itself, are left in the environ (ERROR_KEY, FAULT_KEY): the pipeline logs a fault
+    once, with its stack, and answers the client "internal error"."""
+    environ = bottle.request.environ
     bottle.response.content_type = JSON
-    description = describe(error.status_code, bottle.request.environ.get(CORRELATION_ID_KEY))
+    correlation_id = environ.get(CORRELATION_ID_KEY)
     if (reason := exhaustion(error.exception)) is not None:
         # Not a fault with a traceback: the pipeline answers it as the sender's 503 refusal.
         bottle.response.status = 503
-        refusal: str = JsonConverter.to_json(describe(503, description.correlation_id, reason, EXHAUSTED))
-        return refusal
-    if error.status_code < 500:
-        description.message = bounded(str(error.body))  # bottle's 404 quotes the whole path
+        description = describe(503, correlation_id, reason, EXHAUSTED)
+    elif error.status_code < 500:
+        description = describe(error.status_code, correlation_id, bounded(str(error.body)))  # 404 quotes the path
     else:
-        description.message = repr(error.exception)
-        description.stack_trace = error.traceback
-    text: str = JsonConverter.to_json(description)
-    return text
+        description = internal_error(correlation_id)
+        description.status = error.status_code
+        environ[FAULT_KEY] = error.exception
+    environ[ERROR_KEY] = description
+    return error_json(description)

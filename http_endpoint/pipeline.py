@@ -2,19 +2,23 @@
 decorations, access log. It is the RSGI handler granian calls, on the server's event loop."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.error_bodies import ERROR_KEY
 
 import asyncio
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, cast
 
 import bottle
+from pip_services3_commons.errors import ErrorDescription
 from pip_services3_components.log import ILogger
 
 from http_endpoint.answers import AnswerSender, Large
 from http_endpoint.decorations import AccessLog, Decorations
 from http_endpoint.errors import (
     EXHAUSTED,
+    FAULT_KEY,
     RequestRejectedError,
     error_answer,
     exhaustion,
@@ -116,7 +120,7 @@ class RequestPipeline:
         if status < 400:
             return status, headers, content
         # Only a success goes by path (see call_wsgi): an error's content is always its bytes.
-        return self._error(status, headers, cast(bytes, content), head.correlation_id)
+        return self._error(status, headers, cast(bytes, content), environ, head.correlation_id)
 
     def _routed(self, environ: dict[str, Any]) -> bool:
         """Whether bottle has a route for the request's method and path (bottle answers 404 or 405 otherwise)."""
@@ -126,21 +130,30 @@ class RequestPipeline:
             return False
         return True
 
-    def _error(self, status: int, headers: Headers, content: bytes, correlation_id: str | None) -> Answer:
-        """A handler's or bottle's error answer as a clean ErrorDescription; a 5xx is logged in full here and
-        reaches the client as "internal error"."""
-        description = of_service_answer(status, content, correlation_id)
+    def _error(
+        self, status: int, headers: Headers, content: bytes, environ: dict[str, Any], correlation_id: str | None
+    ) -> Answer:
+        """A handler's or bottle's error answer as a clean ErrorDescription; a 5xx is logged once here, with the
+        fault's stack, and reaches the client as "internal error".
+
+        Our services and bottle_error leave the description they answered in the environ (ERROR_KEY): it is
+        taken from there, and its JSON sent as they made it; only another service's body is parsed."""
+        description: ErrorDescription | None = environ.get(ERROR_KEY)
+        made = description is not None and description.status == status and status < 500
+        if description is None:
+            description = of_service_answer(status, content, correlation_id)
+        if description.correlation_id is None and correlation_id is not None:
+            description.correlation_id, made = correlation_id, False
         if status == 503 and description.code == EXHAUSTED:  # see errors.bottle_error
             refusal = self.sender.refusal(description.message, description.correlation_id)
             return error_answer(refusal.description, refusal.headers)
         if status >= 500:
-            self._logger.error(
-                description.correlation_id, None, "Internal error %s: %s %s",
-                description.code, description.message, description.stack_trace or "",
-            )  # fmt: skip
+            fault: BaseException | None = environ.get(FAULT_KEY)
+            text = "".join(traceback.format_exception(fault)) if fault is not None else description.message
+            self._logger.error(description.correlation_id, None, "Internal error %s: %s", description.code, text)
             description = internal_error(description.correlation_id)
             description.status = status
-        return error_answer(description, headers)
+        return error_answer(description, headers, content if made else None)
 
     def shutdown(self) -> None:
         """Ends the handler threads, if any, once no request needs them."""

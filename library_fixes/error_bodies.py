@@ -6,15 +6,18 @@ import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes th
 from typing import overload
 
 from pip_services3_commons.convert import JsonConverter
-from pip_services3_commons.errors import ErrorDescriptionFactory
+from pip_services3_commons.errors import ErrorDescription, ErrorDescriptionFactory
 
 # Characters of an error's message or of one of its details sent to a client, and of a text logged (escaped): they
 # may quote what a client sent (an unexpected property's name), which must not come back or reach a log unbounded.
 MAX_ERROR_TEXT = 300
+# Where a service leaves, in the WSGI environ, the ErrorDescription whose JSON it answered: an endpoint that makes
+# every error answer itself (HelloWorldHttpEndpoint) takes it from there instead of parsing the body back.
+ERROR_KEY = "hello_world.error"
 
 
-def error_body(error: Exception) -> tuple[int, str]:
-    """The HTTP status and JSON ErrorDescription of `error`, without the server's internals, its texts bounded.
+def error_description(error: Exception) -> ErrorDescription:
+    """The ErrorDescription of `error` as a client may see it: without the server's internals, its texts bounded.
 
     pip_services3_rpc 3.3.4 RestService.send_error (HttpResponseSender.send_error) puts the server's stack
     trace and the error's cause into every error body sent to clients. And pip_services3_commons 3.3.14
@@ -27,7 +30,13 @@ def error_body(error: Exception) -> tuple[int, str]:
     description.message = bounded(description.message)
     if description.details:
         description.details = {key: bounded(str(value)) for key, value in description.details.items()}
-    return description.status, JsonConverter.to_json(description)
+    return description
+
+
+def error_json(description: ErrorDescription) -> str:
+    """The one serialization of an error answer's body."""
+    text: str = JsonConverter.to_json(description)
+    return text
 
 
 @overload

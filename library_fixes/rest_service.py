@@ -2,7 +2,7 @@
 endpoint's correlation id, the tracer's references, instrumentation, and a cheaper send_result."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-from library_fixes.error_bodies import error_body
+from library_fixes.error_bodies import ERROR_KEY, error_description, error_json
 from library_fixes.instrumentation import InstrumentedCall, instrument, is_rejection, repair_instrumentation
 
 import json
@@ -21,7 +21,7 @@ else:
 
 class RepairedRestService(RestServiceBase):
     """A mixin for a RestService or CommandableHttpService subclass (listed before it), bringing the fixes above
-    (repair_instrumentation, instrument, error_body) and the endpoint's reading of the correlation id."""
+    (repair_instrumentation, instrument, error_description) and the endpoint's reading of the correlation id."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
@@ -62,10 +62,13 @@ class RepairedRestService(RestServiceBase):
         return self.send_result(result)
 
     def send_error(self, error: Exception) -> str:
-        """Sends the error as a Pip.Services ErrorDescription without the server's internals (see error_body)."""
-        bottle.response.status, body = error_body(error)
+        """Sends the error as a Pip.Services ErrorDescription without the server's internals (see
+        error_description), and leaves the description for the endpoint under ERROR_KEY."""
+        description = error_description(error)
+        bottle.request.environ[ERROR_KEY] = description
+        bottle.response.status = description.status
         bottle.response.content_type = "application/json"
-        return body
+        return error_json(description)
 
     def send_result(self, result: Any) -> str | None:
         """As pip_services3_rpc 3.3.4 RestService.send_result (200 with the JSON result, 204 for None), for less when

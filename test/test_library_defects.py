@@ -7,7 +7,7 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 
 from library_fixes.clients import client_timeouts
 from library_fixes.counters import LeanCompositeCounters, use_own_counters
-from library_fixes.error_bodies import MAX_ERROR_TEXT, error_body
+from library_fixes.error_bodies import MAX_ERROR_TEXT, error_description, error_json
 from library_fixes.instrumentation import instrument, use_own_tracers
 from library_fixes.loggers import LevelCheckingCompositeLogger, UtcConsoleLogger, utc_console_logger_factory
 
@@ -75,7 +75,8 @@ def test_stock_send_error_still_sends_the_stack_trace() -> None:
 
 
 def test_error_body_has_status_and_code_without_stack_trace_or_cause() -> None:
-    status, body = error_body(BadRequestException("c1", "NOPE", "nope").with_cause(ValueError("inner")))
+    description = error_description(BadRequestException("c1", "NOPE", "nope").with_cause(ValueError("inner")))
+    status, body = description.status, error_json(description)
     parsed = json.loads(body)
     assert status == 400
     assert parsed["code"] == "NOPE" and parsed["correlation_id"] == "c1"
@@ -225,7 +226,8 @@ def test_error_body_and_log_lines_bound_what_a_client_sent(capsys: pytest.Captur
     error = BadRequestException("c6", "INVALID_DATA", "unexpected property " + "k" * 90_000).with_details(
         "results", "[" + "x" * 90_000 + "]"
     )
-    status, body = error_body(error)
+    description = error_description(error)
+    status, body = description.status, error_json(description)
     parsed = json.loads(body)
     assert status == 400 and len(body) < 1000
     assert parsed["message"].startswith("unexpected property kkk") and parsed["message"].endswith("…")
