@@ -11,6 +11,7 @@ from library_fixes.rest_service import RepairedRestService
 
 import json
 import mimetypes
+import os
 from functools import cache
 from pathlib import Path
 from typing import BinaryIO
@@ -70,8 +71,9 @@ class HelloWorldSwaggerService(RepairedRestService, RestService, ISwaggerService
             return self.send_error(NotFoundException(self._get_correlation_id(), "NOT_FOUND", "No such file"))
         path = UI_FOLDER / file_name
         bottle.response.content_type = mimetypes.guess_type(file_name)[0] or "application/octet-stream"
-        bottle.response.content_length = path.stat().st_size
-        return path.open("rb")
+        file = path.open("rb")
+        bottle.response.content_length = os.fstat(file.fileno()).st_size
+        return file
 
 
 @cache

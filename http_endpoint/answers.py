@@ -18,10 +18,10 @@ from typing import Any, BinaryIO, NamedTuple
 
 from pip_services3_components.log import ILogger
 
-from http_endpoint.errors import EXHAUSTED, RequestRejectedError, exhaustion
+from http_endpoint.errors import EXHAUSTED, RequestRejectedError
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import Headers
-from http_endpoint.sockets import RESCAN_SECONDS, ConnectionSockets, bytes_gone, cut
+from http_endpoint.sockets import ConnectionSockets, bytes_gone, cut, limit_send_buffer
 
 # Answers up to this size go to granian whole: they fit its buffers, and most answers are far smaller.
 SMALL_ANSWER = 64 * 1024
@@ -66,23 +66,14 @@ class AnswerSender:
         # Until when a refusal is not logged again: one line per burst.
         self._quiet_until = 0.0
 
-    def prepare(self, body: bytes | str, correlation_id: str | None) -> Large | None:
-        """None for a small answer (sent whole); for a large one (a body over SMALL_ANSWER, or the path of a file)
-        what `send` streams, its memory booked. Refused 503 when the process is out of descriptors or all large
-        answers together would hold more than `max_unread_total` unread."""
+    def prepare(self, body: bytes | BinaryIO, correlation_id: str | None) -> Large | None:
+        """None for a small answer (sent whole); for a large one (a body over SMALL_ANSWER, or an open file) what
+        `send` streams, its memory booked. Refused 503 when all large answers together would hold more than
+        `max_unread_total` unread (a file is closed then)."""
         if isinstance(body, bytes) and len(body) <= SMALL_ANSWER:
             return None
-        content: bytes | BinaryIO
-        if isinstance(body, bytes):
-            content, size = body, len(body)
-        else:
-            try:
-                content = open(body, "rb")  # noqa: SIM115 (closed by send, which owns it from here)
-            except OSError as error:
-                if (reason := exhaustion(error)) is None:
-                    raise
-                raise self.refusal(reason, correlation_id) from None
-            size = os.fstat(content.fileno()).st_size
+        content = body  # an open file is sent from where it is on, and closed by send, which owns it from here
+        size = len(body) if isinstance(body, bytes) else os.fstat(body.fileno()).st_size - body.tell()
         booked = min(size, self._window)
         if self._reserved + booked > self._total:
             if not isinstance(content, bytes):
@@ -109,10 +100,9 @@ class AnswerSender:
             transport = protocol.response_stream(status, [*headers, ("Content-Length", str(size))])
             # No descriptor (an address written otherwise than expected): streamed unpaced, as before.
             key = (scope.server, scope.client)
-            fd = self._sockets.find(*key)
-            if fd is None:  # a scan just before this connection came, which find does not repeat so soon: once more
-                await asyncio.sleep(RESCAN_SECONDS)
-                fd = self._sockets.find(*key)
+            fd = await self._sockets.locate(*key)
+            if fd is not None:
+                limit_send_buffer(fd, self._window)
             gone = bytes_gone(fd) if fd is not None else None
             # The descriptor and the bytes gone through it before this answer, both known; else None.
             pacing = (fd, gone) if fd is not None and gone is not None else None

@@ -8,7 +8,7 @@ import asyncio
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import bottle
 from pip_services3_commons.errors import ErrorDescription
@@ -32,8 +32,8 @@ from process.LogText import printable
 
 # Answered to a CORS preflight: how long a browser may cache it.
 PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]
-# A body, or the path of a file the endpoint streams from disk (see rsgi_bridge.FileBody, answers.py).
-Answer = tuple[int, Headers, bytes | str]
+# A body, or an open file the endpoint streams from disk (see rsgi_bridge.FileBody, answers.py).
+Answer = tuple[int, Headers, bytes | BinaryIO]
 
 
 class RequestPipeline:
@@ -63,7 +63,7 @@ class RequestPipeline:
         self.in_flight += 1
         head: RequestHead | None = None
         large: Large | None = None
-        body: bytes | str  # a path only from _answer, for a file prepare turns into a Large answer
+        body: bytes | BinaryIO  # a file only from _answer, which prepare turns into a Large answer
         try:
             if self._decorations.is_preflight(scope.method, scope.headers):
                 # Before any check: a browser reports a refused preflight as a CORS failure, hiding from the page
@@ -119,7 +119,7 @@ class RequestPipeline:
             status, headers, content = await loop.run_in_executor(self._pool, call_wsgi, self._app, environ)
         if status < 400:
             return status, headers, content
-        # Only a success goes by path (see call_wsgi): an error's content is always its bytes.
+        # Only a success is a file (see call_wsgi): an error's content is always its bytes.
         return self._error(status, headers, cast(bytes, content), environ, head.correlation_id)
 
     def _routed(self, environ: dict[str, Any]) -> bool:

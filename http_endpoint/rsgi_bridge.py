@@ -8,7 +8,7 @@ import io
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 # granian.rsgi imports these under new names from its private compiled module (granian._granian), with no
 # `__all__`: mypy's strict re-export rule does not count that as an export, though it is granian's public name.
@@ -80,14 +80,15 @@ def environ_of(scope: Any, headers: dict[str, str], body: bytes | None, correlat
 
 
 class FileBody:
-    """WSGI's `wsgi.file_wrapper`: a file an app answers with (Swagger UI's files) is streamed from disk by the
-    endpoint (answers.py), a chunk at a time, instead of read whole into memory per request: a client that stops
-    reading then holds a file descriptor and a window of the file, not a copy of it. Only a file the endpoint can
-    open again by its path and send whole is sent so (see `path`); any other file-like answer is read here, as any
-    WSGI server reads it."""
+    """WSGI's `wsgi.file_wrapper`: a file an app answers with (Swagger UI's files) is handed to the endpoint as the
+    open file it is and streamed from there (answers.py), a chunk at a time, instead of read whole into memory per
+    request: a client that stops reading then holds a file descriptor and a window of the file, not a copy of it.
+    Only a regular file opened for binary reading is handed over (see `take`); any other file-like answer is read
+    here, as any WSGI server reads it."""
 
     def __init__(self, file: Any, block_size: int = 64 * 1024) -> None:
         self.file, self._block_size = file, block_size
+        self._taken = False
 
     def __iter__(self) -> Iterator[bytes]:
         # Any empty or false read ends the file ("" from a text file, None from a non-blocking one), as other WSGI
@@ -95,31 +96,31 @@ class FileBody:
         while chunk := self.file.read(self._block_size):
             yield chunk
 
-    def path(self) -> str | None:
-        """The path to open the file again by: a file open() opened for reading, still at its start, under an
-        absolute path that still names it. None for anything else: a BytesIO, a temporary file (deleted when
-        closed), an unlinked or replaced file, a device (/dev/zero never ends), one read part-way, one opened by a
-        relative path."""
+    def take(self) -> BinaryIO | None:
+        """The file itself, from its current position on, now the caller's to close: a regular file open() opened
+        for binary reading. None for anything else (a BytesIO, a device such as /dev/zero that never ends, a pipe,
+        a wrapper), which is then read here."""
         file = self.file
-        if type(file) is not io.BufferedReader or not isinstance(file.name, str) or not os.path.isabs(file.name):
+        if type(file) is not io.BufferedReader:
             return None
         try:
-            on_disk, opened = os.stat(file.name), os.fstat(file.fileno())
+            regular = stat.S_ISREG(os.fstat(file.fileno()).st_mode)
         except OSError:
             return None
-        same = (on_disk.st_dev, on_disk.st_ino) == (opened.st_dev, opened.st_ino)
-        return file.name if same and stat.S_ISREG(opened.st_mode) and file.tell() == 0 else None
+        self._taken = regular
+        return file if regular else None
 
     def close(self) -> None:
-        """Closes the file, if it can be closed: PEP 3333 asks file-like answers only for `read`."""
+        """Closes the file, if it can be closed and was not handed over: PEP 3333 asks file-like answers only for
+        `read`."""
         close = getattr(self.file, "close", None)
-        if close is not None:
+        if close is not None and not self._taken:
             close()
 
 
-def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes | str]:
-    """Runs the WSGI app to the end: its status code, headers and whole body, or the path of the file it answers
-    with (see FileBody). A failure the app reports with `exc_info` (bottle does when its own error handling
+def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, bytes | BinaryIO]:
+    """Runs the WSGI app to the end: its status code, headers and whole body, or the open file it answers with
+    (see FileBody). A failure the app reports with `exc_info` (bottle does when its own error handling
     fails, for example out of descriptors) is raised here, as PEP 3333 lets a server do, for the endpoint to
     answer as the exception it is rather than as the app's HTML page."""
     answer: list[Any] = []  # [status line, headers] once start_response is called
@@ -131,10 +132,10 @@ def call_wsgi(app: WsgiApp, environ: dict[str, Any]) -> tuple[int, Headers, byte
 
     chunks = app(environ, start_response)
     try:
-        # Only a success goes by path: an error's body is read, for the endpoint to make an ErrorDescription of it.
+        # Only a success is handed over as a file: an error's body is read, for the endpoint to describe it.
         success = bool(answer) and answer[0][:1] in "123"
-        path = chunks.path() if success and isinstance(chunks, FileBody) else None
-        body = path if path is not None else b"".join(chunks)
+        file = chunks.take() if success and isinstance(chunks, FileBody) else None
+        body = file if file is not None else b"".join(chunks)
     finally:
         if hasattr(chunks, "close"):
             chunks.close()

@@ -8,6 +8,7 @@ the kernel answers for it: TCP_INFO's bytes the peer acknowledged, SIOCOUTQ's by
 Their sum grows only as bytes leave granian's buffers, which is what bounds the memory a client can hold.
 """
 
+import asyncio
 import fcntl
 import os
 import socket
@@ -20,8 +21,11 @@ _BYTES_ACKED_OFFSET = 120
 _TCP_INFO_SIZE = 128
 # ioctl SIOCOUTQ (TIOCOUTQ on sockets): bytes in the send queue, sent but unacknowledged or not yet sent.
 _SIOCOUTQ = 0x5411
-# A descriptor scan serves every lookup that misses for this long: clients arriving together cost one scan.
+# A descriptor scan serves every lookup that misses for at least this long: clients arriving together cost one scan.
 RESCAN_SECONDS = 0.02
+# ...and for this many times as long as the scan took: with thousands of descriptors a scan takes tens of ms on the
+# event loop, which back-to-back scans would fill (a burst of 3,000 clients asking for files held /heartbeat 2 s).
+SCAN_SPACING = 9
 
 
 class ConnectionSockets:
@@ -33,17 +37,24 @@ class ConnectionSockets:
 
     def __init__(self) -> None:
         self._known: dict[tuple[str, str], int] = {}
-        self._scanned_at = 0.0
+        self._scanned_at = 0.0  # when the last scan began
+        self._next_scan = 0.0  # the earliest time the next one may begin
 
-    def find(self, local: str, peer: str) -> int | None:
-        """The descriptor of the connection, or None if it is gone (or not a TCP socket of this process)."""
+    async def locate(self, local: str, peer: str) -> int | None:
+        """The descriptor of the connection, or None if it is gone (or not a TCP socket of this process). A
+        connection not known yet waits for a scan that begins after it was asked for: at most RESCAN_SECONDS, or
+        SCAN_SPACING times the last scan's duration with thousands of descriptors."""
         key = (local, peer)
         fd = self._known.get(key)
         if fd is not None and _addresses(fd) == key:
             return fd
-        self._known.pop(key, None)
-        if time.monotonic() - self._scanned_at >= RESCAN_SECONDS:
-            self._scan()
+        asked = time.monotonic()
+        while self._scanned_at < asked:
+            wait = self._next_scan - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            elif self._scanned_at < asked:  # no other lookup scanned meanwhile
+                self._scan()
         fd = self._known.get(key)
         return fd if fd is not None and _addresses(fd) == key else None
 
@@ -59,17 +70,21 @@ class ConnectionSockets:
 
     def _scan(self) -> None:
         """Maps every TCP socket of the process with a peer; stale entries are dropped."""
-        self._scanned_at = time.monotonic()
-        found: dict[tuple[str, str], int] = {}
+        started = self._scanned_at = time.monotonic()
         try:
-            names = os.listdir("/proc/self/fd")
-        except OSError:  # at the open-files limit: what is known stays, checked before each use
-            return
-        for name in names:
-            key = _addresses(int(name))
-            if key is not None:
-                found[key] = int(name)
-        self._known = found
+            found: dict[tuple[str, str], int] = {}
+            try:
+                names = os.listdir("/proc/self/fd")
+            except OSError:  # at the open-files limit: what is known stays, checked before each use
+                return
+            for name in names:
+                key = _addresses(int(name))
+                if key is not None:
+                    found[key] = int(name)
+            self._known = found
+        finally:
+            ended = time.monotonic()
+            self._next_scan = ended + max(RESCAN_SECONDS, SCAN_SPACING * (ended - started))
 
 
 def _addresses(fd: int) -> tuple[str, str] | None:
@@ -114,6 +129,23 @@ def bytes_gone(fd: int) -> int | None:
     """Bytes of the connection that left user space so far (acknowledged, or in the kernel's send queue)."""
     state = progress(fd)
     return None if state is None else state[0] + state[1]
+
+
+def limit_send_buffer(fd: int, size: int) -> None:
+    """Caps the kernel's send buffer of the connection at about `size` bytes (Linux doubles it for its own
+    bookkeeping). Left to itself the kernel grows a loopback or LAN connection's buffer to 4 MB, which a client
+    that reads nothing fills at once: 3,000 of them asking for a large file made the event loop copy gigabytes
+    into kernel memory (/heartbeat then waited 1-2 s), and that memory counts against the pod's limit."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError:
+        return
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
 
 
 def cut(fd: int) -> None:
