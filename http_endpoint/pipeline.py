@@ -139,7 +139,8 @@ class RequestPipeline:
         Our services and bottle_error leave the description they answered in the environ (ERROR_KEY): it is
         taken from there, and its JSON sent as they made it; only another service's body is parsed."""
         description: ErrorDescription | None = environ.get(ERROR_KEY)
-        made = description is not None and description.status == status and status < 500
+        # A HEAD's body was dropped by bottle: made again, so that its Content-Length is the GET's (RFC 9110).
+        made = description is not None and description.status == status and status < 500 and bool(content)
         if description is None:
             description = of_service_answer(status, content, correlation_id)
         if description.correlation_id is None and correlation_id is not None:

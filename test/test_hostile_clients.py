@@ -708,6 +708,21 @@ def test_beyond_the_answer_memory_bound_large_answers_get_503_and_recover(
     assert poll(lambda: requests.get(f"{url}/probe/big", timeout=5).status_code == 200, 10)
 
 
+@pytest.mark.parametrize("target", ["/nope", "/hello_world/greeting?name=%01"], ids=["404", "400"])
+def test_a_head_error_answer_has_the_length_of_the_get_one(start_process: Callable, target: str) -> None:
+    """RFC 9110: HEAD's Content-Length is what GET's would be (the outside tester found 175 against 184)."""
+    _, url = start_process()
+    lengths = {}
+    for method in ("GET", "HEAD"):
+        connection = http.client.HTTPConnection(*address_of(url), timeout=5)
+        connection.request(method, target)
+        response = connection.getresponse()
+        response.read()
+        lengths[method] = (response.status, response.getheader("Content-Length"))
+        connection.close()
+    assert lengths["HEAD"] == lengths["GET"] and lengths["GET"][1] is not None
+
+
 def test_a_cut_off_connection_is_logged_once(
     start_endpoint: Start, stalled_sockets: list[socket.socket], capfd: pytest.CaptureFixture
 ) -> None:
