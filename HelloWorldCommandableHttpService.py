@@ -17,6 +17,7 @@ from pip_services3_rpc.services import CommandableHttpService
 
 import api_documents
 from commandable_http_service.body_policy import command_parameters, read_json_object
+from ICountedOperations import ICountedOperations
 from IHelloWorldController import CONTROLLER_LOCATOR
 
 BASE_ROUTE = "v1/hello_world"
@@ -30,7 +31,7 @@ JSON_TYPES = {TypeCode.String: "string", TypeCode.Integer: "integer", TypeCode.B
 MAX_COMMAND_BODY = 16 * 1024
 
 
-class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpService):
+class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpService, ICountedOperations):
     """Publishes the controller's command set on the shared HTTP endpoint under /v1/hello_world.
 
     Configuration parameters:
@@ -69,8 +70,15 @@ class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpServi
         if self._swagger_auto:
             self._register_open_api_spec(openapi_document(self._base_route, commands))
 
+    def counted_operations(self) -> list[str]:
+        return [f"{self._counter(command)}.exec" for command in self._controller.get_command_set().get_commands()]
+
+    def _counter(self, command: ICommand) -> str:
+        """The name a command is counted as: v1/hello_world.<command>."""
+        return f"{self._base_route}.{command.get_name()}"
+
     def _handler(self, command: ICommand) -> Callable[[], str | None]:
-        name = f"{self._base_route}.{command.get_name()}"
+        name = self._counter(command)
         schema: ObjectSchema | None = getattr(command, "schema", None)
         parameters = {prop.get_name() for prop in schema.get_properties()} if schema is not None else set()
 

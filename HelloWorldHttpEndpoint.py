@@ -36,6 +36,7 @@ from http_endpoint.granian_server import GranianServer, TlsFiles
 from http_endpoint.guards import BODY_METHODS
 from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
+from http_endpoint.request_counters import RequestCounters
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from http_endpoint.stall_sweeper import StallSweeper
 
@@ -74,12 +75,14 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         - options.access_log_level: level of the one-line-per-request access log (default debug)
         - options.maintenance_enabled: answer every request 503 (default false)
 
-    References: `*:logger:*:*:1.0` (access log, errors), `*:discovery:*:*:1.0` (both optional).
+    References: `*:logger:*:*:1.0` (access log, errors), `*:counters:*:*:1.0` (each IHttpRequestCounters counts
+    every answer), `*:discovery:*:*:1.0` (all optional).
     """
 
     def __init__(self) -> None:
         self._connection_resolver = HttpConnectionResolver()
         self._logger = LevelCheckingCompositeLogger()
+        self._request_counters = RequestCounters()
         self._registrations: list[IRegisterable] = []
         self._config = DEFAULTS
         self._options = EndpointOptions.from_config(DEFAULTS)
@@ -97,6 +100,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def set_references(self, references: IReferences) -> None:
         self._logger.set_references(references)
+        self._request_counters.set_references(references)
         self._connection_resolver.set_references(references)
 
     def is_open(self) -> bool:
@@ -120,8 +124,11 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._app.default_error_handler = bottle_error
         for registration in self._registrations:
             registration.register()
+        self._request_counters.declare(self._app)
         access_log = AccessLog(self._logger, self._options.access_log_level)
-        self._pipeline = RequestPipeline(self._app, self._options, self._logger, access_log)
+        self._pipeline = RequestPipeline(
+            self._app, self._options, self._logger, access_log, self._request_counters.count
+        )
         server = GranianServer(self._pipeline, host, port, tls, self._options.header_timeout_ms,
                                self._options.max_connections)  # fmt: skip
         server.start(correlation_id, self._finish_requests)

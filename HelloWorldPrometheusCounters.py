@@ -6,7 +6,7 @@ services count), no HELP, counters typed as gauges and named `_count` (a suffix 
 milliseconds, an `instance` label that clashes with Prometheus' own, no histogram (so no p99), nothing before the
 first call, and an unauthenticated `GET /metricsandreset`. This component keeps the Pip.Services side (every
 component's counters reach it through `*:counters:*:*:1.0`, like the log counters) and lets prometheus_client
-(the Prometheus project's own library) keep the series and write the format.
+(the Prometheus project's own library) write the format, from plain series (prometheus_counters/series.py).
 """
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
@@ -17,52 +17,111 @@ import time
 from collections.abc import Callable
 
 import prometheus_client
+from pip_services3_commons.refer import IReferenceable, IReferences
+from pip_services3_commons.run import IOpenable
 from pip_services3_components.count import CounterTiming, ICounters, ICounterTimingCallback
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
 
-# No `<name>_created` series beside each counter and histogram: they double the scrape and no query here uses them.
-prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # (it has no annotations)
+from ICountedOperations import ICountedOperations
+from IHttpRequestCounters import IHttpRequestCounters
+from prometheus_counters.series import SAMPLE_SUFFIXES, Answers, Durations, Family, Kind, SeriesCollector, Value
 
 # A Pip.Services operation counter: `<service>.<command>.<verb>_<kind>` (hello_world.greeting.exec_count,
 # v1/hello_world.greeting.call_time).
 OPERATION_COUNTER = re.compile(r"(?P<service>.+)\.(?P<command>[^.]+)\.(?P<verb>exec|call)_(?P<kind>count|errors|time)")
-# Seconds: a greeting takes tens of microseconds in process, a call across the network milliseconds to seconds.
-DURATION_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 WHAT = {"exec": "operations this process executed", "call": "calls this process made to other services"}
+# The `method` label's values; any other method is counted as "other" (clients choose methods: no cardinality
+# from them).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# The `route` label of an answer that matched no route: a 404 or 405, a refusal before routing, a preflight.
+UNMATCHED = "unmatched"
+# How each Pip.Services update is recorded, by the kind of series it goes to.
+KINDS: dict[str, Kind] = {"increment": "counter", "timing": "histogram", "gauge": "gauge", "timestamp": "gauge"}
 
 Record = Callable[[float], None]
 
 
-class HelloWorldPrometheusCounters(ICounters, ICounterTimingCallback):
-    """`hello-world:counters:prometheus:default:1.0`: every Pip.Services counter as a Prometheus series.
+class HelloWorldPrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters, IReferenceable, IOpenable):
+    """`hello-world:counters:prometheus:default:1.0`: every Pip.Services counter as a Prometheus series, and the
+    endpoint's answers.
 
     Operation counters map one to one, by verb (exec: a service's, call: a client's), with `service` and `command`
     labels: `.<verb>_count` -> `pipservices_<verb>_total`, `.<verb>_errors` -> `pipservices_<verb>_errors_total`,
-    `.<verb>_time` (ms) -> the histogram `pipservices_<verb>_duration_seconds`; the first of the three an operation
-    records brings the other two at zero. Any other counter keeps its name, made a valid one: an increment -> a
-    counter `<name>_total`, a timing -> a histogram `<name>_seconds`, a last value or statistic -> a gauge, a
-    timestamp -> a gauge `<name>_timestamp_seconds`. `registry` holds them, with the process_* and python_*
-    collectors; HelloWorldMetricsService writes it at /metrics.
+    `.<verb>_time` (ms) -> the histogram `pipservices_<verb>_duration_seconds`; every operation of an
+    ICountedOperations component among the references is there at zero from `open`, and any other from its first
+    count. Any other counter keeps its name, made a valid one: an increment -> a counter `<name>_total`, a timing
+    -> a histogram `<name>_seconds`, a last value or statistic -> a gauge, a timestamp -> a gauge
+    `<name>_timestamp_seconds`. The endpoint's answers (IHttpRequestCounters) -> `http_requests_total{method,
+    route, status}` and the histogram `http_request_duration_seconds{method, route}`. `registry` holds them, with
+    the process_* and python_* collectors; HelloWorldMetricsService writes it at /metrics.
     """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        prometheus_client.ProcessCollector(registry=self.registry)
-        prometheus_client.PlatformCollector(registry=self.registry)
-        prometheus_client.GCCollector(registry=self.registry)
-        self._operations = {verb: self._operation_metrics(verb) for verb in WHAT}
-        self._records: dict[tuple[str, str], Record] = {}
-        self._lock = threading.Lock()
+        self._taken: set[str] = set()
+        for collector in (prometheus_client.ProcessCollector(registry=self.registry),
+                          prometheus_client.PlatformCollector(registry=self.registry),
+                          prometheus_client.GCCollector(registry=self.registry)):  # fmt: skip
+            for metric in collector.collect():
+                self._take(metric.type, metric.name)  # type: ignore[arg-type]  # (counter, gauge: Kinds)
+        self._series = SeriesCollector()
+        self._operations = {verb: self._operation_families(verb) for verb in WHAT}
+        self._requests = self._family("counter", "http_requests", "HTTP answers", ("method", "route", "status"))
+        self._durations = self._family(
+            "histogram",
+            "http_request_duration_seconds",
+            "Seconds from a request's arrival to its answer",
+            ("method", "route"),
+        )
+        self.registry.register(self._series)
+        self._records: dict[str, dict[str, Record]] = {kind: {} for kind in KINDS}
+        self._answers: dict[tuple[str, str | None, int], Answers] = {}  # by method, route and status
+        self._creating = threading.Lock()  # a counter's record is made once
+        self._references: IReferences | None = None
+        self._opened = False
 
-    def _operation_metrics(self, verb: str) -> dict[str, Counter | Histogram]:
+    def _operation_families(self, verb: str) -> dict[str, Family]:
         labels, what = ("service", "command"), WHAT[verb]
         return {
-            "count": Counter(f"pipservices_{verb}", f"Pip.Services {what}", labels, registry=self.registry),
-            "errors": Counter(f"pipservices_{verb}_errors", f"Pip.Services {what} that failed", labels,
-                              registry=self.registry),
-            "time": Histogram(f"pipservices_{verb}_duration_seconds", f"Duration of the Pip.Services {what}", labels,
-                              registry=self.registry, buckets=DURATION_BUCKETS),
+            "count": self._family("counter", f"pipservices_{verb}", f"Pip.Services {what}", labels),
+            "errors": self._family("counter", f"pipservices_{verb}_errors", f"Pip.Services {what} that failed", labels),
+            "time": self._family("histogram", f"pipservices_{verb}_duration_seconds",
+                                 f"Seconds of the Pip.Services {what}", labels),
         }  # fmt: skip
+
+    def _family(self, kind: Kind, name: str, documentation: str, labels: tuple[str, ...] = ()) -> Family:
+        if not self._take(kind, name):
+            raise ValueError(f"metric {name} is taken")
+        return self._series.add(Family(kind, name, documentation, labels))
+
+    def _take(self, kind: Kind, name: str) -> bool:
+        """Takes the sample names a family `name` of `kind` writes; False if another family has any of them."""
+        names = {name.removesuffix("_total") + suffix for suffix in SAMPLE_SUFFIXES[kind]}
+        if names & self._taken:
+            return False
+        self._taken |= names
+        return True
+
+    # --- the lifecycle: every counted operation at zero from open ------------------------------
+
+    def set_references(self, references: IReferences) -> None:
+        self._references = references
+
+    def is_open(self) -> bool:
+        return self._opened
+
+    def open(self, correlation_id: str | None) -> None:
+        """Lists at zero each operation of the ICountedOperations components: all have their references by now."""
+        for component in self._references.get_all() if self._references else []:
+            if isinstance(component, ICountedOperations):
+                for stem in component.counted_operations():
+                    self._record(f"{stem}_count", "increment")
+        self._opened = True
+
+    def close(self, correlation_id: str | None) -> None:
+        self._opened = False
+
+    # --- ICounters ---------------------------------------------------------------------------
 
     def increment(self, name: str, value: float) -> None:
         self._record(name, "increment")(value)
@@ -91,36 +150,65 @@ class HelloWorldPrometheusCounters(ICounters, ICounterTimingCallback):
         seconds = value.timestamp() if hasattr(value, "timestamp") else float(value)  # type: ignore[arg-type]
         self._record(name, "timestamp")(seconds)
 
+    # --- IHttpRequestCounters ----------------------------------------------------------------
+
+    def declare_routes(self, routes: list[tuple[str, str]]) -> None:
+        """Each route's successful answers and its durations, at zero."""
+        for method, route in routes:
+            method = method if method in KNOWN_METHODS else "other"
+            self._series.series(self._requests, (method, route, "200"))
+            self._series.series(self._durations, (method, route))
+
+    def count_request(self, method: str, route: str | None, status: int, seconds: float) -> None:
+        if method not in KNOWN_METHODS:
+            method = "other"  # before the look-up: a client's methods make no entries
+        answers = self._answers.get((method, route, status))
+        if answers is None:
+            answers = self._new_answers(method, route, status)
+        answers.record(seconds)
+
+    def _new_answers(self, method: str, route: str | None, status: int) -> Answers:
+        with self._creating:
+            series = self._series
+            answers = Answers(series.lock, series.value(self._requests, (method, route or UNMATCHED, str(status))),
+                              series.durations(self._durations, (method, route or UNMATCHED)))  # fmt: skip
+            return self._answers.setdefault((method, route, status), answers)
+
+    # --- how each counter is recorded --------------------------------------------------------
+
     def _record(self, name: str, kind: str) -> Record:
-        """How a value of counter `name` is recorded: found in one dict read, made once under the lock."""
-        record = self._records.get((name, kind))
+        """How a value of counter `name` is recorded: found in one dict read, made the first time."""
+        records = self._records[kind]
+        record = records.get(name)
         if record is None:
-            with self._lock:
-                record = self._records.get((name, kind)) or self._new_record(name, kind)
-                self._records[(name, kind)] = record
+            with self._creating:
+                record = records.get(name)
+                if record is None:
+                    record = records[name] = self._new_record(name, kind)
         return record
 
     def _new_record(self, name: str, kind: str) -> Record:
         operation = OPERATION_COUNTER.fullmatch(name)
         if operation and (operation["kind"] == "time") == (kind == "timing") and kind != "gauge":
-            metrics = self._operations[operation["verb"]]
-            children = {key: metric.labels(operation["service"], operation["command"]) for key, metric in
-                        metrics.items()}  # fmt: skip
-            child = children[operation["kind"]]
-            return child.observe if isinstance(child, Histogram) else child.inc
-        return self._other_record(re.sub(r"\W|^(?=\d)", "_", name, flags=re.ASCII), name, kind)
+            families = self._operations[operation["verb"]]
+            key = (operation["service"], operation["command"])
+            siblings = {part: self._series.series(family, key) for part, family in families.items()}  # all at zero
+            series: Value | Durations | None = siblings[operation["kind"]]
+        else:
+            series = self._other_series(re.sub(r"\W|^(?=\d)", "_", name, flags=re.ASCII), name, kind)
+        if isinstance(series, Durations):
+            return series.observe
+        if isinstance(series, Value):
+            return series.set if KINDS[kind] == "gauge" else series.add
+        return _ignore
 
-    def _other_record(self, metric_name: str, name: str, kind: str) -> Record:
-        """A series of its own for a counter that is not an operation's; a name another series took records nothing
-        (prometheus_client refuses a second metric of one name)."""
-        help_text = f"Pip.Services counter {name}"
-        try:
-            if kind == "increment":
-                return Counter(metric_name, help_text, registry=self.registry).inc
-            if kind == "timing":
-                return Histogram(f"{metric_name}_seconds", help_text, registry=self.registry,
-                                 buckets=DURATION_BUCKETS).observe  # fmt: skip
-            suffix = "_timestamp_seconds" if kind == "timestamp" else ""
-            return Gauge(metric_name + suffix, help_text, registry=self.registry).set
-        except ValueError:  # "Duplicated timeseries in CollectorRegistry"
-            return lambda _value: None
+    def _other_series(self, metric_name: str, name: str, kind: str) -> Value | Durations | None:
+        """A series of its own for a counter that is not an operation's; None for a name another series took."""
+        metric_name += {"timing": "_seconds", "timestamp": "_timestamp_seconds"}.get(kind, "")
+        if not self._take(KINDS[kind], metric_name):
+            return None
+        return self._series.series(self._series.add(Family(KINDS[kind], metric_name, f"Pip.Services counter {name}")))
+
+
+def _ignore(_value: float) -> None:
+    """The record of a counter whose name another series took: nothing."""

@@ -15,6 +15,7 @@ from pip_services3_commons.refer import IReferences
 from pip_services3_rpc.services import RestService
 
 import api_documents
+from ICountedOperations import ICountedOperations
 from IHelloWorldController import CONTROLLER_LOCATOR, NAME_OPERATIONS, IHelloWorldController
 
 # The OpenAPI document of the routes, kept beside this file and served at /hello_world/swagger with the shared
@@ -25,7 +26,7 @@ OPENAPI = yaml.safe_load(OPENAPI_PATH.read_text())
 MALFORMED_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-class HelloWorldRestService(RepairedRestService, RestService):
+class HelloWorldRestService(RepairedRestService, RestService, ICountedOperations):
     """Serves the greeting on the shared HTTP endpoint under the base route /hello_world.
 
     Configuration parameters:
@@ -54,10 +55,17 @@ class HelloWorldRestService(RepairedRestService, RestService):
             self.register_route("GET", f"/{operation}", None, self._name_route(operation))
         self._register_open_api_spec(api_documents.to_yaml(api_documents.complete(OPENAPI)))
 
+    def counted_operations(self) -> list[str]:
+        return [f"{self._counter(operation)}.exec" for operation in NAME_OPERATIONS]
+
+    def _counter(self, operation: str) -> str:
+        """The name GET /<operation> is counted as: hello_world.<operation>."""
+        return f"{self._base_route}.{operation}"
+
     def _name_route(self, operation: str) -> Callable[[], str | None]:
         """The handler of GET /<operation>, counted as hello_world.<operation>; bottle passes route parameters
         only, so the name is read from the request's query."""
-        counter = f"hello_world.{operation}"
+        counter = self._counter(operation)
 
         def answer(correlation_id: str | None) -> str:
             text: str = getattr(self._controller, operation)(self._read_name(correlation_id), correlation_id)

@@ -37,6 +37,7 @@ class RequestHead:
     headers: dict[str, str]  # as WSGI environ keys (HTTP_CONTENT_TYPE...)
     body_length: int | None  # declared by Content-Length; None when chunked or absent
     has_body: bool
+    route: str | None = None  # the route template bottle matched, once it has answered (None: none matched)
 
 
 class Guards:

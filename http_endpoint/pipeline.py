@@ -27,6 +27,7 @@ from http_endpoint.errors import (
 )
 from http_endpoint.guards import Guards, RequestHead
 from http_endpoint.options import EndpointOptions
+from http_endpoint.request_counters import CountRequest, route_template
 from http_endpoint.rsgi_bridge import Headers, call_wsgi, environ_of
 from process.LogText import printable
 
@@ -44,13 +45,16 @@ class RequestPipeline:
     deadline, before a handler runs: a client that stalls its body holds no thread.
     """
 
-    def __init__(self, app: bottle.Bottle, options: EndpointOptions, logger: ILogger, access_log: AccessLog) -> None:
+    def __init__(
+        self, app: bottle.Bottle, options: EndpointOptions, logger: ILogger, access_log: AccessLog, count: CountRequest
+    ) -> None:
         # A bottle app: called as a WSGI app, and its router asked whether a request has a route.
         self._app = app
         self._guards = Guards(options)
         self._decorations = Decorations(options)
         self._logger = logger
         self._access_log = access_log
+        self._count = count  # every answer, as the access log logs it (see request_counters)
         self.sender = AnswerSender(options, logger)
         self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
         self.in_flight = 0
@@ -95,7 +99,9 @@ class RequestPipeline:
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
         headers += self._decorations.headers(origin, self.closing or unread_body)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
-        self._access_log.log(correlation_id, scope.method, scope.path, status, (time.perf_counter() - started) * 1000)
+        elapsed = time.perf_counter() - started
+        self._access_log.log(correlation_id, scope.method, scope.path, status, elapsed * 1000)
+        self._count(scope.method, head.route if head else None, status, elapsed)
         if large is None:
             protocol.response_bytes(status, headers, body)
             return
@@ -117,6 +123,7 @@ class RequestPipeline:
         else:
             loop = asyncio.get_running_loop()
             status, headers, content = await loop.run_in_executor(self._pool, call_wsgi, self._app, environ)
+        head.route = route_template(environ)
         if status < 400:
             return status, headers, content
         # Only a success is a file (see call_wsgi): an error's content is always its bytes.
