@@ -25,6 +25,10 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"
 _NEEDS_ESCAPE = re.compile(r"[^A-Za-z0-9/:@!$&'()*+,;=\-._~]")
 # The methods whose requests may carry a body a route reads; any other body is refused unread.
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The probes' paths (config.yml's heartbeat and status services, deploy/k8s/deployment.yaml's probes): liveness is
+# answered in maintenance too (a restart would not end it), readiness is 503 while the endpoint closes.
+LIVENESS_PATH = "/heartbeat"
+READINESS_PATH = "/status"
 # The headers by which granian frames a request's body, as WSGI keys.
 _FRAMING_KEYS = frozenset({"HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING", "HTTP_TRAILER"})
 
@@ -46,8 +50,9 @@ class Guards:
     def __init__(self, options: EndpointOptions) -> None:
         self._options = options
 
-    def check_head(self, scope: Any) -> RequestHead:
-        """Correlation id, target size, headers, Host, method, framing, declared body size and maintenance."""
+    def check_head(self, scope: Any, closing: bool) -> RequestHead:
+        """Correlation id, target size, headers, Host, method, framing, declared body size, maintenance, and
+        readiness while `closing`."""
         options = self._options
         headers, size, hosts = self._collect_headers(scope)
         correlation_id = _correlation_id(scope.query_string, headers.get("HTTP_CORRELATION_ID"))
@@ -72,10 +77,12 @@ class Guards:
             )
         if length is not None and length > options.max_body:
             raise RequestRejectedError(413, f"Body is larger than {options.max_body} bytes", correlation_id)
-        if options.maintenance:
+        if options.maintenance and scope.path != LIVENESS_PATH:
             raise RequestRejectedError(
                 503, "Service is in maintenance", correlation_id, "SERVICE_UNAVAILABLE", [("Retry-After", "3600")]
             )
+        if closing and scope.path == READINESS_PATH:
+            raise RequestRejectedError(503, "Service is closing", correlation_id, "SERVICE_UNAVAILABLE")
         return RequestHead(correlation_id, headers, None if chunked else length, chunked or bool(length))
 
     async def read_body(self, protocol: Any, method: str, head: RequestHead) -> bytes:

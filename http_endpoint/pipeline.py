@@ -59,7 +59,8 @@ class RequestPipeline:
         self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
         self.in_flight = 0
         self.last_finished = 0.0
-        # Set while the endpoint closes: every answer then asks its client to close the connection.
+        # Set while the endpoint closes: every answer then asks its client to close the connection, and readiness
+        # is refused (see guards).
         self.closing = False
 
     async def __call__(self, scope: Any, protocol: Any) -> None:
@@ -74,7 +75,7 @@ class RequestPipeline:
                 # the error its real request gets (with CORS headers).
                 status, headers, body, correlation_id = 204, PREFLIGHT_HEADERS.copy(), b"", None
             else:
-                head = self._guards.check_head(scope)
+                head = self._guards.check_head(scope, self.closing)
                 status, headers, body = await self._answer(scope, protocol, head)
                 correlation_id = head.correlation_id
                 large = self.sender.prepare(body, correlation_id)

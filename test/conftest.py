@@ -103,7 +103,10 @@ def start_endpoint() -> Iterator[Start]:
     """Opens our endpoint with the probe, adder and heartbeat services on a free port; closes it afterwards."""
     opened: list[tuple[HelloWorldHttpEndpoint, list]] = []
 
-    def start(*config: object, port: int | None = None, logger: ConsoleLogger | None = None) -> EndpointUnderTest:
+    def start(
+        *config: object, port: int | None = None, logger: ConsoleLogger | None = None, components: tuple = ()
+    ) -> EndpointUnderTest:
+        """`components`: more (descriptor, component) pairs for the references, e.g. counters."""
         port = port or free_port()
         endpoint = HelloWorldHttpEndpoint()
         endpoint.configure(
@@ -119,6 +122,7 @@ def start_endpoint() -> Iterator[Start]:
             Descriptor("test", "service", "http", "default", "1.0"), adder,
             Descriptor("pip-services", "heartbeat-service", "http", "default", "1.0"), heartbeat,
             *((Descriptor("pip-services", "logger", "console", "default", "1.0"), logger) if logger else ()),
+            *components,
         )  # fmt: skip
         services = [probe, adder, heartbeat]
         for component in [endpoint, *services]:

@@ -282,12 +282,16 @@ def test_service_errors_lose_their_stack_trace(start_endpoint: Start) -> None:
     assert description["category"] == "BadRequest"
 
 
-def test_maintenance_answers_503_with_retry_after(start_endpoint: Start) -> None:
+def test_maintenance_answers_503_with_retry_after_but_to_liveness(start_endpoint: Start) -> None:
+    """Readiness (/status) and every route but liveness: a pod in maintenance leaves the Service's endpoints, and
+    is not restarted for it (a restart would not end maintenance, only lose the pod's warm state)."""
     _, _, url = start_endpoint("options.maintenance_enabled", True)
-    response = requests.get(f"{url}/heartbeat", timeout=5)
-    description = assert_error(response.status_code, response.content, 503)
-    assert description["message"] == "Service is in maintenance"
-    assert response.headers["Retry-After"] == "3600"
+    for path in ("/status", "/probe/boom", "/nowhere"):
+        response = requests.get(f"{url}{path}", timeout=5)
+        description = assert_error(response.status_code, response.content, 503)
+        assert description["message"] == "Service is in maintenance"
+        assert response.headers["Retry-After"] == "3600"
+    assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200
 
 
 # --- 6. headers and CORS --------------------------------------------------------------------------

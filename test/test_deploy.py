@@ -15,6 +15,7 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_container.config import ContainerConfigReader
 
 from HelloWorldProcess import CONFIG_PATH
+from http_endpoint.guards import LIVENESS_PATH, READINESS_PATH
 from process import PythonVersion
 from support import ROOT
 
@@ -215,7 +216,9 @@ def test_probe_paths_are_served_by_the_service_with_the_manifest_env(start_proce
     for probe in ("livenessProbe", "readinessProbe"):
         path = container()[probe]["httpGet"]["path"]
         assert requests.get(f"{url}{path}", timeout=5).status_code == 200, probe
-    assert container()["livenessProbe"]["httpGet"]["path"] == "/heartbeat"
+    # The paths the endpoint's probe rules name (liveness answered in maintenance, readiness refused while closing).
+    assert container()["livenessProbe"]["httpGet"]["path"] == LIVENESS_PATH == "/heartbeat"
+    assert container()["readinessProbe"]["httpGet"]["path"] == READINESS_PATH
 
 
 def copies(pattern: str, name: str) -> bool:
