@@ -45,12 +45,14 @@ class LeanCompositeCounters(CompositeCounters):
         self._counters: list[ICounters] = []  # see use_own_counters
         self._cached: list[CachedCounters] = []
         self._others: list[ICounters] = []
+        self._timed: list[ICounterTimingCallback] = []  # the others that take timings: found once, not per call
         self._next_update = 0.0
 
     def set_references(self, references: IReferences) -> None:
         super().set_references(references)
         self._cached = [counters for counters in self._counters if isinstance(counters, CachedCounters)]
         self._others = [counters for counters in self._counters if not isinstance(counters, CachedCounters)]
+        self._timed = [counters for counters in self._others if isinstance(counters, ICounterTimingCallback)]
 
     def increment_one(self, name: str) -> None:
         self.increment(name, 1)
@@ -66,9 +68,8 @@ class LeanCompositeCounters(CompositeCounters):
     def end_timing(self, name: str, elapsed: float) -> None:
         for destination in self._cached:
             _add_interval(_cached_counter(destination, name, CounterType.Interval), elapsed)
-        for destination in self._others:
-            if isinstance(destination, ICounterTimingCallback):
-                destination.end_timing(name, elapsed)
+        for destination in self._timed:
+            destination.end_timing(name, elapsed)
         self._mark_updated()
 
     def _mark_updated(self) -> None:
