@@ -73,7 +73,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         - options.threads: 1 (default) runs handlers on the server's event loop thread; N > 1 runs them on a
           pool of N threads, for handlers that wait on I/O
         - options.access_log_level: level of the one-line-per-request access log (default debug)
-        - options.maintenance_enabled: answer every request 503 (default false)
+        - options.maintenance_enabled: answer every request 503 but liveness, /heartbeat (default false)
 
     References: `*:logger:*:*:1.0` (access log, errors), `*:counters:*:*:1.0` (each IHttpRequestCounters counts
     every answer), `*:discovery:*:*:1.0` (all optional).
