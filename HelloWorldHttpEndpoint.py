@@ -37,6 +37,7 @@ from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from http_endpoint.stall_sweeper import StallSweeper
+from IHelloWorldTracer import IHelloWorldTracer, enabled_tracer
 from LibraryWorkarounds import LevelCheckingCompositeLogger
 
 # While closing: no request for this long, with none running, means none is waiting in a connection's buffer.
@@ -74,13 +75,15 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         - options.access_log_level: level of the one-line-per-request access log (default debug)
         - options.maintenance_enabled: answer every request 503 (default false)
 
-    References: `*:logger:*:*:1.0` (access log, errors), `*:discovery:*:*:1.0` (both optional).
+    References: `*:logger:*:*:1.0` (access log, errors), `*:discovery:*:*:1.0`, `hello-world:tracer:*:*:1.0` (a span
+    per request, when it records them; all optional).
     """
 
     def __init__(self) -> None:
         self._connection_resolver = HttpConnectionResolver()
         self._logger = LevelCheckingCompositeLogger()
         self._registrations: list[IRegisterable] = []
+        self._tracer: IHelloWorldTracer | None = None
         self._config = DEFAULTS
         self._options = EndpointOptions.from_config(DEFAULTS)
         self._app: bottle.Bottle | None = None
@@ -98,6 +101,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
     def set_references(self, references: IReferences) -> None:
         self._logger.set_references(references)
         self._connection_resolver.set_references(references)
+        self._tracer = enabled_tracer(references)
 
     def is_open(self) -> bool:
         return self._server is not None
@@ -121,7 +125,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         for registration in self._registrations:
             registration.register()
         access_log = AccessLog(self._logger, self._options.access_log_level)
-        self._pipeline = RequestPipeline(self._app, self._options, self._logger, access_log)
+        self._pipeline = RequestPipeline(self._app, self._options, self._logger, access_log, self._tracer)
         server = GranianServer(self._pipeline, host, port, tls, self._options.header_timeout_ms,
                                self._options.max_connections)  # fmt: skip
         server.start(correlation_id, self._finish_requests)
