@@ -84,10 +84,11 @@ def serving(trace: TraceContext) -> Iterator[None]:
 
 def outgoing(correlation_id: str | None) -> TraceContext | None:
     """The trace a client call belongs to: the request being served, if any; else, for a correlation id that is a
-    trace id, that trace (from a new parent id, not sampled); else none."""
+    trace id, that trace, from a new parent id and sampled (the caller asks for it to be traced: a receiver
+    sampling by its parent, OpenTelemetry's default, records it); else none."""
     current = _CURRENT.get()
     if current is not None:
         return current
     if correlation_id is not None and is_trace_id(correlation_id):
-        return TraceContext(correlation_id, new_span_id())
+        return TraceContext(correlation_id, new_span_id(), 1)
     return None
