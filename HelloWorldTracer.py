@@ -43,6 +43,7 @@ class HelloWorldTracer(IHelloWorldTracer, ITracer, IConfigurable, IReferenceable
         self._enabled = bool(os.environ.get(ENDPOINT_VARIABLE))
         self._service_name = DEFAULT_SERVICE_NAME
         self._exporter: SpanExporter | None = None
+        self._opened = False
 
     def configure(self, config: ConfigParams) -> None:
         self._enabled = bool(os.environ.get(ENDPOINT_VARIABLE))
@@ -56,16 +57,17 @@ class HelloWorldTracer(IHelloWorldTracer, ITracer, IConfigurable, IReferenceable
         return self._enabled
 
     def is_open(self) -> bool:
-        return self._exporter is not None
+        return self._opened
 
     def open(self, correlation_id: str | None) -> None:
+        self._opened = True
         if self._enabled and self._exporter is None:
             from tracing.exporter import SpanExporter  # only now: no cost, and no import, while tracing is off
 
             self._exporter = SpanExporter(self._service_name)
 
     def close(self, correlation_id: str | None) -> None:
-        exporter, self._exporter = self._exporter, None
+        exporter, self._exporter, self._opened = self._exporter, None, False
         if exporter is not None:
             exporter.close()
 
