@@ -7,15 +7,19 @@ from pip_services3_rpc.clients import CommandableHttpClient
 
 from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import check_name_argument
+from tracing.client_spans import TracedHttpClient
 
 
-class HelloWorldCommandableHttpClient(RepairedHttpClient, CommandableHttpClient, IHelloWorldClient):
+class HelloWorldCommandableHttpClient(TracedHttpClient, RepairedHttpClient, CommandableHttpClient, IHelloWorldClient):
     """Calls POST /v1/hello_world/<command> (POST /v1/hello_world/greeting).
 
     Configuration parameters:
         - connection.protocol / host / port (or connection.uri): where the service listens
         - options.connect_timeout: milliseconds to wait for a connection (default 10000)
         - options.timeout: milliseconds to wait for the answer (default 10000)
+
+    Each call carries the W3C trace it belongs to (`traceparent`), and is a span when a tracer records them
+    (see TracedHttpClient).
 
     Errors arrive as the Pip.Services exceptions the server described, e.g. BadRequestException
     with the server's code (NAME_TOO_LONG...); a timeout or a refused connection as InvocationException.

@@ -39,6 +39,7 @@ from http_endpoint.pipeline import RequestPipeline
 from http_endpoint.request_counters import RequestCounters
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from http_endpoint.stall_sweeper import StallSweeper
+from IHelloWorldTracer import IHelloWorldTracer, enabled_tracer
 
 # While closing: no request for this long, with none running, means none is waiting in a connection's buffer.
 QUIET_SECONDS = 0.05
@@ -76,7 +77,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         - options.maintenance_enabled: answer every request 503 but liveness, /heartbeat (default false)
 
     References: `*:logger:*:*:1.0` (access log, errors), `*:counters:*:*:1.0` (each IHttpRequestCounters counts
-    every answer), `*:discovery:*:*:1.0` (all optional).
+    every answer), `hello-world:tracer:*:*:1.0` (a span per request, when it records them), `*:discovery:*:*:1.0`
+    (all optional).
     """
 
     def __init__(self) -> None:
@@ -84,6 +86,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._logger = LevelCheckingCompositeLogger()
         self._request_counters = RequestCounters()
         self._registrations: list[IRegisterable] = []
+        self._tracer: IHelloWorldTracer | None = None
         self._config = DEFAULTS
         self._options = EndpointOptions.from_config(DEFAULTS)
         self._app: bottle.Bottle | None = None
@@ -102,6 +105,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._logger.set_references(references)
         self._request_counters.set_references(references)
         self._connection_resolver.set_references(references)
+        self._tracer = enabled_tracer(references)
 
     def is_open(self) -> bool:
         return self._server is not None
@@ -127,7 +131,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._request_counters.declare(self._app)
         access_log = AccessLog(self._logger, self._options.access_log_level)
         self._pipeline = RequestPipeline(
-            self._app, self._options, self._logger, access_log, self._request_counters.count
+            self._app, self._options, self._logger, access_log, self._request_counters.count, self._tracer
         )
         server = GranianServer(self._pipeline, host, port, tls, self._options.header_timeout_ms,
                                self._options.max_connections)  # fmt: skip

@@ -7,15 +7,19 @@ from pip_services3_rpc.clients import RestClient
 
 from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import check_name_argument
+from tracing.client_spans import TracedHttpClient
 
 
-class HelloWorldRestClient(RepairedHttpClient, RestClient, IHelloWorldClient):
+class HelloWorldRestClient(TracedHttpClient, RepairedHttpClient, RestClient, IHelloWorldClient):
     """Calls GET /hello_world/<operation> (GET /hello_world/greeting).
 
     Configuration parameters:
         - connection.protocol / host / port (or connection.uri): where the service listens
         - options.connect_timeout: milliseconds to wait for a connection (default 10000)
         - options.timeout: milliseconds to wait for the answer (default 10000)
+
+    Each call carries the W3C trace it belongs to (`traceparent`), and is a span when a tracer records them
+    (see TracedHttpClient).
 
     Errors arrive as the Pip.Services exceptions the server described, e.g. BadRequestException
     with the server's code (NAME_TOO_LONG...).

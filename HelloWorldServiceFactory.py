@@ -17,6 +17,7 @@ from HelloWorldMetricsService import HelloWorldMetricsService
 from HelloWorldPrometheusCounters import HelloWorldPrometheusCounters
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldSwaggerService import HelloWorldSwaggerService
+from HelloWorldTracer import HelloWorldTracer
 
 
 def _imported_when_created(component: str) -> Callable[[Any], Any]:
@@ -46,6 +47,7 @@ class HelloWorldServiceFactory(Factory):
     PrometheusCountersDescriptor = Descriptor("hello-world", "counters", "prometheus", "*", "1.0")
     MetricsServiceDescriptor = Descriptor("hello-world", "metrics-service", "prometheus", "*", "1.0")
     LogOutputDescriptor = Descriptor("hello-world", "log-output", "default", "*", "1.0")
+    TracerDescriptor = Descriptor("hello-world", "tracer", "opentelemetry", "*", "1.0")
 
     def __init__(self) -> None:
         super().__init__()
@@ -60,3 +62,4 @@ class HelloWorldServiceFactory(Factory):
         self.register_as_type(self.PrometheusCountersDescriptor, HelloWorldPrometheusCounters)
         self.register_as_type(self.MetricsServiceDescriptor, HelloWorldMetricsService)
         self.register_as_type(self.LogOutputDescriptor, HelloWorldLogOutput)
+        self.register_as_type(self.TracerDescriptor, HelloWorldTracer)

@@ -14,6 +14,8 @@ from urllib.parse import parse_qsl, quote
 from http_endpoint.errors import RequestRejectedError
 from http_endpoint.options import EndpointOptions
 from http_endpoint.rsgi_bridge import BodyTooLargeError, MalformedBodyError, read_body, wsgi_key
+from tracing import trace_context
+from tracing.trace_context import TraceContext
 
 # Correlation ids are echoed in answers and head every log line, "[id:LEVEL:time] ...": an id is 1-256 visible ASCII
 # characters other than that prefix's "[", "]", ":" and the escape character "\\"; any other is refused (400), so
@@ -41,6 +43,7 @@ class RequestHead:
     headers: dict[str, str]  # as WSGI environ keys (HTTP_CONTENT_TYPE...)
     body_length: int | None  # declared by Content-Length; None when chunked or absent
     has_body: bool
+    trace: TraceContext | None = None  # the W3C trace the request is part of, if it says so validly
     route: str | None = None  # the route template bottle matched, once it has answered (None: none matched)
 
 
@@ -55,7 +58,8 @@ class Guards:
         readiness while `closing`."""
         options = self._options
         headers, size, hosts = self._collect_headers(scope)
-        correlation_id = _correlation_id(scope.query_string, headers.get("HTTP_CORRELATION_ID"))
+        trace = trace_of(headers)
+        correlation_id = _correlation_id(scope.query_string, headers.get("HTTP_CORRELATION_ID"), trace)
         if _target_size(scope.path, scope.query_string) > options.max_uri:
             raise RequestRejectedError(414, f"Request target is longer than {options.max_uri} bytes", correlation_id)
         if size > options.max_headers:
@@ -83,7 +87,7 @@ class Guards:
             )
         if closing and scope.path == READINESS_PATH:
             raise RequestRejectedError(503, "Service is closing", correlation_id, "SERVICE_UNAVAILABLE")
-        return RequestHead(correlation_id, headers, None if chunked else length, chunked or bool(length))
+        return RequestHead(correlation_id, headers, None if chunked else length, chunked or bool(length), trace)
 
     async def read_body(self, protocol: Any, method: str, head: RequestHead) -> bytes:
         """A body is read only for a method whose routes read one (a GET's means nothing, RFC 9110 9.3.1: 413
@@ -135,9 +139,19 @@ def _target_size(path: str, query: str) -> int:
     return path_size + (len(query) + 1 if query else 0)
 
 
-def _correlation_id(query: str, header: str | None) -> str | None:
-    """The client's correlation id: `correlation_id` in the query, else the `correlation_id` header; refused
-    (400) when it could not be echoed and logged safely.
+def trace_of(headers: dict[str, str]) -> TraceContext | None:
+    """The request's W3C trace (headers as WSGI keys): None when it has no `traceparent`, or a malformed one, or
+    several (joined by ", ", they are malformed too, as W3C 3.2 wants them read)."""
+    traceparent = headers.get("HTTP_TRACEPARENT")
+    return None if traceparent is None else trace_context.parse(traceparent, headers.get("HTTP_TRACESTATE"))
+
+
+def _correlation_id(query: str, header: str | None, trace: TraceContext | None) -> str | None:
+    """The request's correlation id: `correlation_id` in the query, else the `correlation_id` header, else the
+    trace id of a valid `traceparent`; refused (400) when the client's could not be echoed and logged safely.
+
+    A correlation id the client gives wins over the trace id: it is what the client expects back in every error
+    body and finds in the log lines; the request's span then carries both (see docs/process.md, "Tracing").
 
     The query is read as bottle reads it for every service (keys unescaped, the last value, an empty one meaning
     none): `correlation%5Fid=...` is a correlation id too. Without a "%" the key can only be there literally.
@@ -154,4 +168,6 @@ def _correlation_id(query: str, header: str | None) -> str | None:
             None,
             "INVALID_CORRELATION_ID",
         )
+    if value is None and trace is not None:
+        return trace.trace_id
     return value

@@ -28,7 +28,9 @@ from http_endpoint.errors import (
 from http_endpoint.guards import Guards, RequestHead
 from http_endpoint.options import EndpointOptions
 from http_endpoint.request_counters import CountRequest, route_template
-from http_endpoint.rsgi_bridge import Headers, call_wsgi, environ_of
+from http_endpoint.rsgi_bridge import Headers, environ_of
+from http_endpoint.spans import RequestSpans, call_traced
+from IHelloWorldTracer import IHelloWorldTracer, OpenSpan
 from process.LogText import printable
 
 # Answered to a CORS preflight: how long a browser may cache it.
@@ -46,7 +48,13 @@ class RequestPipeline:
     """
 
     def __init__(
-        self, app: bottle.Bottle, options: EndpointOptions, logger: ILogger, access_log: AccessLog, count: CountRequest
+        self,
+        app: bottle.Bottle,
+        options: EndpointOptions,
+        logger: ILogger,
+        access_log: AccessLog,
+        count: CountRequest,
+        tracer: IHelloWorldTracer | None = None,
     ) -> None:
         # A bottle app: called as a WSGI app, and its router asked whether a request has a route.
         self._app = app
@@ -55,6 +63,8 @@ class RequestPipeline:
         self._logger = logger
         self._access_log = access_log
         self._count = count  # every answer, as the access log logs it (see request_counters)
+        # A span per request only when a tracer records them: otherwise a request costs one comparison for them.
+        self._spans = RequestSpans(tracer) if tracer is not None else None
         self.sender = AnswerSender(options, logger)
         self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
         self.in_flight = 0
@@ -66,6 +76,7 @@ class RequestPipeline:
     async def __call__(self, scope: Any, protocol: Any) -> None:
         started = time.perf_counter()
         self.in_flight += 1
+        span = self._spans.begin(scope) if self._spans is not None else None
         head: RequestHead | None = None
         large: Large | None = None
         body: bytes | BinaryIO  # a file only from _answer, which prepare turns into a Large answer
@@ -76,7 +87,7 @@ class RequestPipeline:
                 status, headers, body, correlation_id = 204, PREFLIGHT_HEADERS.copy(), b"", None
             else:
                 head = self._guards.check_head(scope, self.closing)
-                status, headers, body = await self._answer(scope, protocol, head)
+                status, headers, body = await self._answer(scope, protocol, head, span)
                 correlation_id = head.correlation_id
                 large = self.sender.prepare(body, correlation_id)
         except RequestRejectedError as rejection:
@@ -99,6 +110,8 @@ class RequestPipeline:
         # A request the guards refused (or a preflight) has no head: its Origin is read from the request itself.
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
         headers += self._decorations.headers(origin, self.closing or unread_body)
+        if span is not None:
+            RequestSpans.end(span, scope.method, status, body, correlation_id)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         elapsed = time.perf_counter() - started
         self._access_log.log(correlation_id, scope.method, scope.path, status, elapsed * 1000)
@@ -113,17 +126,21 @@ class RequestPipeline:
             self.in_flight -= 1
             self.last_finished = time.monotonic()
 
-    async def _answer(self, scope: Any, protocol: Any, head: RequestHead) -> Answer:
+    async def _answer(self, scope: Any, protocol: Any, head: RequestHead, span: OpenSpan | None) -> Answer:
         environ = environ_of(scope, head.headers, None, head.correlation_id)
         if head.has_body and self._routed(environ):
             # Read only for a route that exists and takes one: no 404 or 405 holds a body, or gets 100 Continue.
             body = await self._guards.read_body(protocol, scope.method, head)
             environ = environ_of(scope, head.headers, body, head.correlation_id)
+        # The trace the handler's calls carry on: the request's span, else the caller's trace as it came.
+        trace = span.context if span is not None else head.trace
         if self._pool is None:
-            status, headers, content = call_wsgi(self._app, environ)
+            status, headers, content = call_traced(self._app, environ, trace, span)
         else:
             loop = asyncio.get_running_loop()
-            status, headers, content = await loop.run_in_executor(self._pool, call_wsgi, self._app, environ)
+            status, headers, content = await loop.run_in_executor(
+                self._pool, call_traced, self._app, environ, trace, span
+            )
         head.route = route_template(environ)
         if status < 400:
             return status, headers, content

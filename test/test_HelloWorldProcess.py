@@ -34,6 +34,7 @@ def test_config_is_valid_yaml_listing_the_components() -> None:
     kinds = {(d.get_group(), d.get_type()) for d in configured_descriptors()}
     assert kinds == {
         ("hello-world", "swagger-service"),
+        ("hello-world", "tracer"),
         ("hello-world", "metrics-service"),
         ("hello-world", "counters"),
         ("hello-world", "log-output"),

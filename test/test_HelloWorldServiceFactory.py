@@ -12,6 +12,7 @@ from HelloWorldLogOutput import HelloWorldLogOutput
 from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
+from HelloWorldTracer import HelloWorldTracer
 from support import ROOT
 
 
@@ -31,6 +32,7 @@ from support import ROOT
         (Descriptor("hello-world", "controller", "default", "default", "1.0"), HelloWorldController),
         (Descriptor("hello-world", "service", "http", "default", "1.0"), HelloWorldRestService),
         (Descriptor("hello-world", "log-output", "default", "default", "1.0"), HelloWorldLogOutput),
+        (Descriptor("hello-world", "tracer", "opentelemetry", "default", "1.0"), HelloWorldTracer),
     ],
 )
 def test_creates_each_component_by_descriptor(descriptor: Descriptor, component_type: type) -> None:

@@ -1,0 +1,72 @@
+"""A span per request, when a tracer records them: begun before any check, ended with the answer's status and
+error code, current (as the request's W3C trace) while the handler runs, for the clients it calls to carry on."""
+
+import json
+from typing import Any, BinaryIO
+
+from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi
+from IHelloWorldTracer import Attributes, IHelloWorldTracer, OpenSpan
+from process.LogText import printable
+from tracing import trace_context
+from tracing.trace_context import TraceContext
+
+
+class RequestSpans:
+    """Opens and ends the server spans of the endpoint's requests."""
+
+    def __init__(self, tracer: IHelloWorldTracer) -> None:
+        self._tracer = tracer
+
+    def begin(self, scope: Any) -> OpenSpan:
+        """The request's span, the child of the caller's `traceparent` (one, valid; else a new trace), begun
+        before the guards so that a request they refuse has its span too."""
+        traceparents = scope.headers.get_all("traceparent")
+        parent = None
+        if len(traceparents) == 1:
+            parent = trace_context.parse(traceparents[0], ",".join(scope.headers.get_all("tracestate")) or None)
+        attributes: Attributes = {
+            "http.request.method": printable(scope.method),
+            "url.path": printable(scope.path),
+            "url.scheme": scope.scheme,
+            "network.protocol.version": scope.http_version,
+        }
+        return self._tracer.start_span(printable(scope.method), "server", parent, attributes)
+
+    @staticmethod
+    def end(span: OpenSpan, method: str, status: int, body: bytes | BinaryIO, correlation_id: str | None) -> None:
+        """Ends the span with the status, the route served, the correlation id and an error's code; a 5xx marks it
+        as failed (a 4xx is the client's mistake, not the server's failure: OpenTelemetry's HTTP conventions)."""
+        attributes: Attributes = {"http.response.status_code": status}
+        if correlation_id is not None:
+            attributes["hello_world.correlation_id"] = correlation_id
+        if span.route is not None:
+            attributes["http.route"] = span.route
+        code = _error_code(body) if status >= 400 else None
+        if code is not None:
+            attributes["error.type"] = code
+        name = f"{printable(method)} {span.route}" if span.route is not None else printable(method)
+        span.end(attributes, (code or str(status)) if status >= 500 else None, name)
+
+
+def call_traced(app: WsgiApp, environ: dict[str, Any], trace: TraceContext | None, span: OpenSpan | None) -> Any:
+    """call_wsgi with `trace` current while the app runs (on whichever thread runs it), noting the route the app
+    matched on `span`."""
+    if trace is None:
+        return call_wsgi(app, environ)
+    with trace_context.serving(trace):
+        answer: tuple[int, Headers, bytes | BinaryIO] = call_wsgi(app, environ)
+    route = environ.get("bottle.route")
+    if span is not None and route is not None:
+        span.route = route.rule
+    return answer
+
+
+def _error_code(body: bytes | BinaryIO) -> str | None:
+    """The code of an ErrorDescription answer (every error the endpoint sends is one)."""
+    if not isinstance(body, bytes):
+        return None
+    try:
+        code = json.loads(body).get("code")
+    except (ValueError, AttributeError):
+        return None
+    return code if isinstance(code, str) else None

@@ -1,0 +1,131 @@
+"""Tracing in the whole process (`python run.py`): W3C trace context on the endpoint, the clients carrying it on,
+and OpenTelemetry spans exported to a real OTLP/HTTP receiver only when OTEL_EXPORTER_OTLP_ENDPOINT is set."""
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import requests
+from otlp_receiver import attributes, otlp_receiver
+from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.errors import BadRequestException
+
+from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
+from HelloWorldRestClient import HelloWorldRestClient
+from support import RunningProcess
+from tracing import trace_context
+from tracing.trace_context import TraceContext
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"
+Start = Callable[..., tuple[RunningProcess, str]]
+SERVER, CLIENT = 2, 3  # OTLP's Span.SpanKind
+STATUS_ERROR = 2  # OTLP's Status.StatusCode
+
+
+def test_the_trace_id_is_the_correlation_id_when_none_is_given(start_process: Start) -> None:
+    _, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT="")
+    greeting = f"{url}/hello_world/greeting"
+    refused = requests.get(greeting, params={"name": "x" * 300}, headers={"traceparent": TRACEPARENT}, timeout=5)
+    assert refused.status_code == 400 and refused.json()["correlation_id"] == TRACE_ID
+    both = requests.get(
+        greeting, params={"name": "x" * 300, "correlation_id": "mine"}, headers={"traceparent": TRACEPARENT}, timeout=5
+    )
+    assert both.json()["correlation_id"] == "mine"
+
+
+def test_a_malformed_traceparent_is_ignored_and_never_logged(start_process: Start) -> None:
+    process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT="", ACCESS_LOG_LEVEL="info")
+    greeting = f"{url}/hello_world/greeting"
+    for junk in ["junk\u00e9]:[x", f"00-{'0' * 32}-{PARENT_ID}-01", TRACEPARENT.upper(), "00-" + "a" * 300]:
+        answer = requests.get(greeting, params={"name": "x" * 300}, headers={"traceparent": junk}, timeout=5)
+        assert answer.status_code == 400 and answer.json()["correlation_id"] is None
+        assert requests.get(greeting, headers={"traceparent": junk}, timeout=5).status_code == 200
+    process.stop()
+    assert "junk" not in process.output and "a" * 40 not in process.output
+
+
+def test_requests_are_exported_as_spans_and_a_sigterm_loses_none(start_process: Start) -> None:
+    """The default batch delay is 5 s: the spans arrive at once only because closing flushes them."""
+    with otlp_receiver() as (endpoint, received):
+        process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        greeting = f"{url}/hello_world/greeting"
+        headers = {"traceparent": TRACEPARENT, "tracestate": "congo=t61rcWkgMzE"}
+        assert requests.get(greeting, params={"name": "John"}, headers=headers, timeout=5).json() == "Hello, John!"
+        bad = requests.get(greeting, params={"name": "x" * 300, "correlation_id": "mine"}, timeout=5)
+        assert bad.status_code == 400
+        requests.post(f"{url}/v1/hello_world/greeting", json={"name": "Ann"}, timeout=5)
+        started = time.monotonic()
+        assert process.stop() == 0
+        spans = received.wait_for(4, timeout=1.0)
+        assert time.monotonic() - started < 5  # sent on close, not by the batch timer
+    (resource, ok), *others = [(r, s) for r, s in spans if s.trace_id.hex() == TRACE_ID]
+    assert not others and ok.name == "GET /hello_world/greeting"
+    assert resource["service.name"] == "hello-world"
+    assert ok.trace_id.hex() == TRACE_ID and ok.parent_span_id.hex() == PARENT_ID and ok.kind == SERVER
+    assert ok.trace_state == "congo=t61rcWkgMzE"
+    ok_attributes = attributes(ok.attributes)
+    assert ok_attributes["http.response.status_code"] == 200 and ok_attributes["http.route"] == "/hello_world/greeting"
+    assert ok_attributes["hello_world.correlation_id"] == TRACE_ID and ok.status.code != STATUS_ERROR
+    refused = [span for _, span in spans if attributes(span.attributes).get("http.response.status_code") == 400]
+    assert len(refused) == 1 and attributes(refused[0].attributes)["error.type"] == "NAME_TOO_LONG"
+    assert attributes(refused[0].attributes)["hello_world.correlation_id"] == "mine"
+    assert refused[0].status.code != STATUS_ERROR  # a 4xx is the client's mistake, not a failure of the server
+    assert "POST /v1/hello_world/greeting" in {span.name for _, span in spans}
+
+
+def test_a_request_with_no_route_has_its_span_named_by_the_method(start_process: Start) -> None:
+    """A path no route matches is named by its method alone (paths are unbounded); OTEL_SERVICE_NAME names the
+    service."""
+    with otlp_receiver() as (endpoint, received):
+        process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_SERVICE_NAME="greeter")
+        requests.get(f"{url}/no/such/route", timeout=5)
+        process.stop()
+        spans = received.wait_for(1, timeout=1.0)
+    (resource, span), *_ = [(r, s) for r, s in spans if attributes(s.attributes)["url.path"] == "/no/such/route"]
+    assert resource["service.name"] == "greeter" and span.name == "GET"
+    assert attributes(span.attributes)["http.response.status_code"] == 404
+    assert attributes(span.attributes)["error.type"] == "NOT_FOUND" and span.status.code != STATUS_ERROR
+
+
+def test_the_clients_carry_the_trace_on(start_process: Start) -> None:
+    """A call made while a request is served belongs to its trace (the span it sends is the client span); a call
+    given a trace id as its correlation id belongs to that trace."""
+    with otlp_receiver() as (endpoint, received):
+        process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        port = url.rpartition(":")[2]
+        for client_type in (HelloWorldRestClient, HelloWorldCommandableHttpClient):
+            client: Any = client_type()
+            client.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", port))
+            client.open(None)
+            with trace_context.serving(TraceContext(TRACE_ID, PARENT_ID, 1)):
+                assert client.greeting("some-id", "John") == "Hello, John!"
+            other = "0af7651916cd43dd8448eb211c80319c"
+            with pytest.raises(BadRequestException):
+                client.greeting(other, "x" * 300)
+            client.close(None)
+        process.stop()
+        spans = [span for _, span in received.wait_for(5, timeout=1.0)]
+    served = [span for span in spans if span.trace_id.hex() == TRACE_ID]
+    assert len(served) == 2 and all(span.parent_span_id.hex() == PARENT_ID for span in served)
+    derived = [span for span in spans if span.trace_id.hex() == "0af7651916cd43dd8448eb211c80319c"]
+    assert len(derived) == 2 and all(len(span.parent_span_id) == 8 for span in derived)
+
+
+def test_without_an_endpoint_opentelemetry_is_never_imported(start_process: Start) -> None:
+    """python -X importtime (PYTHONPROFILEIMPORTTIME) lists every module the process imported."""
+    process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT="", PYTHONPROFILEIMPORTTIME="1")
+    requests.get(f"{url}/hello_world/greeting", headers={"traceparent": TRACEPARENT}, timeout=5)
+    process.stop()
+    assert re.search(r"\|\s+pip_services3_rpc\b", process.output) and "opentelemetry" not in process.output
+
+
+def test_with_an_endpoint_opentelemetry_is_imported(start_process: Start) -> None:
+    """The counterpart of the test above, so that it can fail: the same listing shows the SDK when tracing is on."""
+    with otlp_receiver() as (endpoint, _):
+        process, _ = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, PYTHONPROFILEIMPORTTIME="1")
+        process.stop()
+    assert re.search(r"\|\s+opentelemetry\.sdk\.trace\b", process.output)
