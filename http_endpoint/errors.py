@@ -11,7 +11,7 @@ from http import HTTPStatus
 
 import bottle
 from pip_services3_commons.convert import JsonConverter
-from pip_services3_commons.errors import ErrorDescription
+from pip_services3_commons.errors import ApplicationException, ApplicationExceptionFactory, ErrorDescription
 
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY, Headers
 
@@ -83,6 +83,14 @@ def of_service_answer(status: int, content: bytes, correlation_id: str | None) -
     return describe(status, correlation_id, content.decode("utf-8", "replace")[:200] or None)
 
 
+def fault(description: ErrorDescription) -> ApplicationException:
+    """A handler's 5xx as the error its log event carries (one event: the stack in its error, not in its message),
+    keeping the type of the exception that caused it (bottle_error puts it in the description's `type`)."""
+    error = ApplicationExceptionFactory.create(description)
+    error.original_type = description.type
+    return error
+
+
 def internal_error(correlation_id: str | None) -> ErrorDescription:
     """What a client learns of a fault on our side: its details belong in the log, written where it happened."""
     return describe(500, correlation_id, "internal error")
@@ -109,6 +117,7 @@ def bottle_error(error: bottle.HTTPError) -> str:
     if error.status_code < 500:
         description.message = bounded(str(error.body))  # bottle's 404 quotes the whole path
     else:
+        description.type = type(error.exception).__name__
         description.message = repr(error.exception)
         description.stack_trace = error.traceback
     text: str = JsonConverter.to_json(description)

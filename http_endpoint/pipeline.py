@@ -18,6 +18,7 @@ from http_endpoint.errors import (
     RequestRejectedError,
     error_answer,
     exhaustion,
+    fault,
     internal_error,
     of_service_answer,
 )
@@ -134,10 +135,7 @@ class RequestPipeline:
             refusal = self.sender.refusal(description.message, description.correlation_id)
             return error_answer(refusal.description, refusal.headers)
         if status >= 500:
-            self._logger.error(
-                description.correlation_id, None, "Internal error %s: %s %s",
-                description.code, description.message, description.stack_trace or "",
-            )  # fmt: skip
+            self._logger.error(description.correlation_id, fault(description), "Internal error")
             description = internal_error(description.correlation_id)
             description.status = status
         return error_answer(description, headers)
