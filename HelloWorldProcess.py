@@ -1,6 +1,7 @@
 """The process container: reads config.yml, builds the components by descriptor and runs them until a signal."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.counters import log_counters_factory
 from library_fixes.loggers import UtcConsoleLogger, utc_console_logger_factory
 
 import contextlib
@@ -9,6 +10,7 @@ import sys
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException
+from pip_services3_components.log import DefaultLoggerFactory
 from pip_services3_container import ProcessContainer
 from pip_services3_prometheus.build import DefaultPrometheusFactory
 from pip_services3_rpc.build import DefaultRpcFactory
@@ -20,6 +22,8 @@ from process.StopSignals import StopSignals
 from process.Streams import guard_standard_streams
 
 __all__ = ["CONFIG_PATH", "HelloWorldProcess"]
+
+CONSOLE_LOGGER = DefaultLoggerFactory.ConsoleLoggerDescriptor
 
 
 class HelloWorldProcess(ProcessContainer):
@@ -39,7 +43,8 @@ class HelloWorldProcess(ProcessContainer):
         self.add_factory(HelloWorldServiceFactory())
         self.add_factory(DefaultRpcFactory())
         self.add_factory(DefaultPrometheusFactory())
-        self.add_factory(utc_console_logger_factory())  # last, so it is asked first
+        self.add_factory(log_counters_factory())  # last, so they are asked first
+        self.add_factory(utc_console_logger_factory())
 
     def run(self, invocation: Invocation | None = None) -> None:
         """Opens the container as `invocation` (by default: sys.argv's) asks, waits for a stop signal, closes.
@@ -73,6 +78,14 @@ class HelloWorldProcess(ProcessContainer):
         self._config = read_config(correlation_id, path, parameters)
         if not self._config:
             raise ConfigException(correlation_id, "EMPTY_CONFIG", f"Config file {path} declares no components")
+        self._configure_own_logger()
+
+    def _configure_own_logger(self) -> None:
+        """Configures the container's own logger as config.yml's console logger (level, format), so that the lines
+        written before the components open (a signal during startup) look like all the others."""
+        for component in self._config:
+            if component.descriptor is not None and CONSOLE_LOGGER.match(component.descriptor):
+                self._logger.configure(component.config)
 
     def open(self, correlation_id: str | None) -> None:
         """Opens the components; on failure raises without the library's own output.

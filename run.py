@@ -51,6 +51,7 @@ def dependencies_missing(missing: ModuleNotFoundError) -> str:
 # command line or in a parameter is told at once.
 import time  # noqa: E402
 
+from process import LogFormat  # noqa: E402
 from process.Streams import drain_standard_streams, guard_standard_streams  # noqa: E402
 
 guard_standard_streams()
@@ -85,6 +86,12 @@ def describe(error: BaseException) -> str:
     return ": ".join(parts)
 
 
+def startup_failure(message: str) -> str:
+    """The one line of a startup failure: `hello-world: message`, or a FATAL event once the config has made the
+    log JSON (a failure before that, such as the config file's own, is told in text)."""
+    return LogFormat.line("FATAL", "hello-world", message) if LogFormat.is_json() else f"hello-world: {message}"
+
+
 def main() -> int:
     # The library's heartbeat and status services format local time and label it "Z" (UTC):
     # the process runs in UTC, so the label is true whatever the machine's TZ.
@@ -93,7 +100,7 @@ def main() -> int:
     try:
         HelloWorldProcess(STOP_SIGNALS).run(INVOCATION)
     except Exception as error:
-        print(f"hello-world: {describe(error)}", file=sys.stderr)
+        print(startup_failure(describe(error)), file=sys.stderr)
         return 1
     return 0
 

@@ -19,6 +19,8 @@ SECURITY_HEADERS: Headers = [
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
 # Headers a page may read besides the safelisted ones: those some error answers carry (405 Allow, 503 Retry-After).
 EXPOSED_HEADERS = "Allow, Retry-After"
+# The `logger` of the access log's JSON lines.
+LOGGER = "access"
 
 
 class Decorations:
@@ -55,6 +57,8 @@ class Decorations:
 class AccessLog:
     """One line per request, "GET /path 200 1.2 ms", at the configured level (5xx at ERROR, but a 503: that is a
     refusal the service chose, in maintenance or short of resources, logged once per burst where it is decided).
+    In JSON lines (LOG_FORMAT=json) the same as fields: `method`, `route` (the path, bounded as the text line
+    bounds it), `status`, `duration_ms`, with `logger` "access".
 
     The line is formatted only when a configured logger writes that level: at the default (debug, loggers at
     info) a request costs one comparison here.
@@ -68,6 +72,7 @@ class AccessLog:
         level = LogLevel.Error if status > 503 or 500 <= status < 503 else self._level
         if not self._logger.writes(level):
             return
-        self._logger.log(
-            level, correlation_id, None, "%s %s %d %.1f ms", printable(method), printable(path), status, milliseconds
-        )
+        method, route = printable(method), printable(path)
+        message = f"{method} {route} {status} {milliseconds:.1f} ms"
+        fields = {"method": method, "route": route, "status": status, "duration_ms": round(milliseconds, 3)}
+        self._logger.log_event(level, correlation_id, message, LOGGER, fields)

@@ -6,11 +6,12 @@ from library_fixes.error_bodies import ERROR_KEY, bounded, error_json
 import errno
 import json
 import re
+import traceback
 from collections.abc import Iterable
 from http import HTTPStatus
 
 import bottle
-from pip_services3_commons.errors import ErrorDescription
+from pip_services3_commons.errors import ApplicationException, ErrorDescription
 
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY, Headers
 
@@ -82,6 +83,16 @@ def of_service_answer(status: int, content: bytes, correlation_id: str | None) -
         description.correlation_id = description.correlation_id or correlation_id
         return description
     return describe(status, correlation_id, content.decode("utf-8", "replace")[:200] or None)
+
+
+def fault_event(exception: BaseException, correlation_id: str | None) -> ApplicationException:
+    """A fault as the error of its one log event: code INTERNAL_ERROR, the exception's type (`original_type`, which
+    the log format reads), its repr as the message and its traceback as the stack, where ConsoleLogger and the JSON
+    format look for one."""
+    error = ApplicationException("Internal", correlation_id, "INTERNAL_ERROR", repr(exception))
+    error.stack_trace = "".join(traceback.format_exception(exception)).rstrip()
+    error.original_type = type(exception).__name__
+    return error
 
 
 def internal_error(correlation_id: str | None) -> ErrorDescription:

@@ -6,7 +6,6 @@ from library_fixes.error_bodies import ERROR_KEY
 
 import asyncio
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, cast
 
@@ -22,6 +21,7 @@ from http_endpoint.errors import (
     RequestRejectedError,
     error_answer,
     exhaustion,
+    fault_event,
     internal_error,
     of_service_answer,
 )
@@ -175,8 +175,12 @@ class RequestPipeline:
             return error_answer(refusal.description, refusal.headers)
         if status >= 500:
             fault: BaseException | None = environ.get(FAULT_KEY)
-            text = "".join(traceback.format_exception(fault)) if fault is not None else description.message
-            self._logger.error(description.correlation_id, None, "Internal error %s: %s", description.code, text)
+            if fault is None:
+                self._logger.error(description.correlation_id, None, "Internal error %s: %s", description.code,
+                                   description.message)  # fmt: skip
+            else:  # one event: the exception, its stack and type in the error, not in the message
+                self._logger.error(description.correlation_id, fault_event(fault, description.correlation_id),
+                                   "Internal error")  # fmt: skip
             description = internal_error(description.correlation_id)
             description.status = status
         return error_answer(description, headers, content if made else None)

@@ -1,19 +1,42 @@
-"""Pip.Services' counters (pip_services3_components 3.5.9): a list of their own per component, and updates that
-cost about a third as much per call (every request pays them) with the same values."""
+"""Pip.Services' counters (pip_services3_components 3.5.9): a list of their own per component, updates that cost
+about a third as much per call (every request pays them) with the same values, and log counters whose lines say
+their values in JSON."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from library_fixes.loggers import LevelCheckingCompositeLogger
 
+import json
 import time
+from datetime import datetime
 
 from pip_services3_commons.refer import IReferences
+from pip_services3_components.build import Factory
 from pip_services3_components.count import (
     CachedCounters,
     CompositeCounters,
     Counter,
     CounterType,
+    DefaultCountersFactory,
     ICounters,
     ICounterTimingCallback,
+    LogCounters,
 )
+from pip_services3_components.log import LogLevel
+
+from process import LogFormat
+
+# How a counter's type is written in its log line.
+COUNTER_TYPES = {
+    CounterType.Interval: "interval",
+    CounterType.LastValue: "last_value",
+    CounterType.Statistics: "statistics",
+    CounterType.Timestamp: "timestamp",
+    CounterType.Increment: "increment",
+}
+# A counter's values in its log line: attribute, and field (`time` is the line's own in JSON).
+COUNTER_VALUES = (("last", "last"), ("count", "count"), ("min", "min"), ("max", "max"), ("average", "avg"))
+# The `logger` of the counters' lines (JSON), and their correlation id's place in text lines, as the stock lines.
+COUNTERS_LOGGER = "counters"
 
 
 def use_own_counters(counters: CompositeCounters) -> None:
@@ -97,3 +120,49 @@ def _add_interval(counter: Counter, value: float) -> None:
         counter.min = value
     counter.average = value if counter.average is None else (counter.average * (count - 1) + value) / count
     counter.count = count
+
+
+class JsonLogCounters(LogCounters):
+    """LogCounters (`pip-services:counters:log:*:1.0`) whose periodic lines give each counter's values in JSON.
+
+    pip_services3_components 3.5.9 LogCounters writes `Counter NAME { "type": CounterType.Increment, "count": 1 }`:
+    JSON-shaped, but with Python's repr of the type, so no parser reads it, and with its logger a class attribute
+    that every instance shares. Here each counter is one event through a logger of its own: in text lines
+    `Counter NAME {"type": "increment", "count": 1}` (the braces are JSON), in JSON lines the fields `counter`,
+    `counter_type` and its values (`count`, `last`, `min`, `max`, `avg`, `counter_time`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._log = LevelCheckingCompositeLogger()
+
+    def set_references(self, references: IReferences) -> None:
+        self._log.set_references(references)
+
+    def _save(self, counters: list[Counter]) -> None:
+        if not self._log.writes(LogLevel.Info):
+            return
+        for counter in sorted(counters, key=lambda counter: str(counter.name)):
+            kind, values = counter_values(counter)
+            message = f"Counter {counter.name}"
+            if not LogFormat.is_json():
+                message += " " + json.dumps({"type": kind, **values}, default=str)
+            fields = {"counter": counter.name, "counter_type": kind, **values}
+            self._log.log_event(LogLevel.Info, None, message, COUNTERS_LOGGER, fields)
+
+
+def counter_values(counter: Counter) -> tuple[str, dict[str, object]]:
+    """A counter's type and the values it has: `last`, `count`, `min`, `max`, `avg`, and a timestamp counter's
+    `counter_time` (ISO 8601)."""
+    values = {field: getattr(counter, name) for name, field in COUNTER_VALUES if getattr(counter, name) is not None}
+    if isinstance(counter.time, datetime):
+        values["counter_time"] = counter.time.isoformat()
+    return COUNTER_TYPES.get(counter.type, str(counter.type)), values
+
+
+def log_counters_factory() -> Factory:
+    """A factory of JsonLogCounters for the stock log counters' descriptor; added to a container after the library's
+    factories, it is asked first (as utc_console_logger_factory)."""
+    factory = Factory()
+    factory.register_as_type(DefaultCountersFactory.LogCountersDescriptor, JsonLogCounters)
+    return factory

@@ -1,11 +1,15 @@
-"""Pip.Services' loggers (pip_services3_components 3.5.9): console line times marked UTC, and a composite logger
-that formats only what some logger writes."""
+"""Pip.Services' loggers (pip_services3_components 3.5.9): console lines in the process's format (process/LogFormat:
+text with UTC times, or JSON) with one line per event, and a composite logger that formats only what some logger
+writes and passes an event's fields on."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
 import sys
+from collections.abc import Mapping
 from typing import Any
 
+from pip_services3_commons.config import ConfigParams
+from pip_services3_commons.errors import ConfigException
 from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_components.build import Factory
 from pip_services3_components.log import (
@@ -17,24 +21,47 @@ from pip_services3_components.log import (
     LogLevelConverter,
 )
 
-from process.LogWriter import log_line
+from process import LogFormat
 
 LOGGER_LOCATOR = Descriptor("*", "logger", "*", "*", "1.0")
 
 
 class UtcConsoleLogger(ConsoleLogger):
-    """ConsoleLogger whose line times say they are UTC: `[id:INFO:2026-01-02T03:04:05.678901Z] message`.
+    """ConsoleLogger writing each event as one line in the process's format (process/LogFormat.py), times in UTC.
 
-    pip_services3_components 3.5.9 ConsoleLogger._write stamps `datetime.utcnow().isoformat()`, a UTC time
-    with no zone, so a reader (or a log shipper) takes it for local time. The line is otherwise the stock one.
+    pip_services3_components 3.5.9 ConsoleLogger._write stamps `datetime.utcnow().isoformat()`, a UTC time with no
+    zone, so a reader (or a log shipper) takes it for local time, and writes an error's stack as it is: one fault
+    was 15 lines, 13 of them outside the line format. Here the text line is the stock one with its time marked `Z`
+    and any newline escaped; `format: json` (config.yml's LOG_FORMAT) makes every line of the process JSON.
     """
 
+    def configure(self, config: ConfigParams) -> None:
+        """`level` as the stock logger; `format`: text (default) or json, for every line the process writes."""
+        super().configure(config)
+        try:
+            LogFormat.use(config.get_as_string_with_default("format", "text"))
+        except ValueError as error:
+            raise ConfigException(None, "INVALID_LOG_FORMAT", f"Console logger: {error}") from error
+
     def _write(self, level: int, correlation_id: str | None, error: Exception | None, message: str | None) -> None:
+        self.write_event(level, correlation_id, message or "", error=error)
+
+    def write_event(
+        self,
+        level: int,
+        correlation_id: str | None,
+        message: str,
+        *,
+        error: BaseException | None = None,
+        logger: str | None = None,
+        fields: Mapping[str, object] | None = None,
+    ) -> None:
+        """Writes one event if its level is written: `logger` names the part of the process it comes from and
+        `fields` are its data (both in JSON only: the text line is `message`). WARN and above go to stderr."""
         if self._level < level:
             return
-        line = log_line(correlation_id, LogLevelConverter.to_string(level), message or "")
-        if error is not None:
-            line += (": " if message else "Error: ") + self._compose_error(error)
+        name = LogLevelConverter.to_string(level)
+        line = LogFormat.line(name, correlation_id, message, logger=logger, error=error, fields=fields)
         (sys.stderr if LogLevel.Fatal <= level <= LogLevel.Warn else sys.stdout).write(line + "\n")
 
 
@@ -76,6 +103,22 @@ class LevelCheckingCompositeLogger(CompositeLogger):
             if level <= logger.get_level():
                 return True
         return False
+
+    def log_event(
+        self,
+        level: LogLevel,
+        correlation_id: str | None,
+        message: str,
+        logger: str,
+        fields: Mapping[str, object],
+    ) -> None:
+        """Logs one event with its fields: the console loggers of this process write them as JSON fields (in
+        that format), any other logger gets `message` alone. Call it only when `writes(level)`."""
+        for destination in self._destinations:
+            if isinstance(destination, UtcConsoleLogger):
+                destination.write_event(level, correlation_id, message, logger=logger, fields=fields)
+            else:
+                destination.log(level, correlation_id, None, message)
 
     def _format_and_write(
         self,

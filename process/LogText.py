@@ -1,23 +1,26 @@
 """The one escaping policy for text a client sent, wherever it reaches a log line (paths, methods, names,
 error messages): escaped, never dropped, and bounded."""
 
+from process import LogFormat
+
 # The longest client-controlled text a log line quotes.
 MAX_LOGGED = 256
 
 
 def printable(text: str, limit: int = MAX_LOGGED) -> str:
-    """`text` made safe to log, cut at `limit` characters: every character Python does not call printable as an
-    escape (\\x1b, \\u2028, \\u202e, \\U000e0041) and a backslash doubled, so that an escape in the log always means a
-    character the client sent. Not printable: C0 and C1 controls and DEL (they drive the reader's terminal), the
-    line and paragraph separators (Python's splitlines and JavaScript break lines at them), the invisible format
-    characters that turn or hide text (bidi controls, zero-width characters, tags, BOM), spaces other than " "."""
+    """`text` made safe to log, cut at `limit` characters.
+
+    In text lines, every character Python does not call printable is written as an escape (\\x1b, \\u2028,
+    \\u202e, \\U000e0041) and a backslash doubled, so that an escape in the log always means a character the client
+    sent. Not printable: C0 and C1 controls and DEL (they drive the reader's terminal), the line and paragraph
+    separators (Python's splitlines and JavaScript break lines at them), the invisible format characters that turn
+    or hide text (bidi controls, zero-width characters, tags, BOM), spaces other than " ". In JSON lines the text is
+    only cut: json.dumps escapes it (see process/LogFormat.py), and escaping it here too would double every escape.
+    """
     if len(text) > limit:
         text = text[:limit] + "..."
+    if LogFormat.is_json():
+        return text
     if "\\" in text:
         text = text.replace("\\", "\\\\")
-    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
-
-
-def _escape(character: str) -> str:
-    code = ord(character)
-    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    return text if text.isprintable() else "".join(c if c.isprintable() else LogFormat.escape(c) for c in text)

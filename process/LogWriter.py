@@ -13,7 +13,8 @@ import os
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
+
+from process import LogFormat
 
 # Lines a descriptor may hold queued beyond what its pipe or file takes (a pipe: 64 KiB, some 800 lines): about a
 # second of access log at INFO under load, some 100 KB. A reader that keeps up never comes near it.
@@ -25,20 +26,17 @@ RETRY_FIRST = 0.05
 RETRY_MAX = 1.0
 # The correlation id of the process's own lines, as the container names itself.
 SOURCE = "hello-world"
+# The `logger` of that line in JSON: the log output (HelloWorldLogOutput counts the same lines).
+LOGGER = "log-output"
 # Errors after which the descriptor will never take a line again: its reader is gone, or it is closed.
 BROKEN = {errno.EPIPE, errno.EBADF}
 
 
-def log_line(correlation_id: str | None, level: str, message: str) -> str:
-    """A line in the console log's format, `[id:LEVEL:2026-01-02T03:04:05.678901Z] message` (UTC), no newline."""
-    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return f"[{correlation_id or '---'}:{level}:{stamp}] {message}"
-
-
 def dropped_line(lines: int) -> bytes:
-    """The line written where `lines` lines are missing."""
+    """The line written where `lines` lines are missing (in JSON: with `dropped_lines`)."""
     message = f"{lines} log lines dropped while the output could not be written"
-    return (log_line(SOURCE, "WARN", message) + "\n").encode()
+    fields = {"dropped_lines": lines}
+    return (LogFormat.line("WARN", SOURCE, message, logger=LOGGER, fields=fields) + "\n").encode()
 
 
 class _Gap:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from IHelloWorldController import MAX_NAME_LENGTH, name_fault
+from process.LogFormat import FORMATS
 
 # The documented levels, accepted in any case. The libraries read more (pip_services3_components 3.5.9:
 # nothing, none, warning, 0-6; the endpoint: nothing) but not all the same ones: one set for both
@@ -24,6 +25,10 @@ def log_level_problem(value: str) -> str | None:
     if value.lower() not in LOG_LEVELS:
         return f"is not a log level ({', '.join(LOG_LEVELS)})"
     return None
+
+
+def log_format_problem(value: str) -> str | None:
+    return None if value.lower() in FORMATS else f"is not a log format ({', '.join(FORMATS)})"
 
 
 def is_port(text: str) -> bool:
@@ -84,6 +89,13 @@ PARAMETERS = (
     ),
     Parameter("HTTP_PORT", "8080", "port of the HTTP endpoint shared by all services", port_problem),
     Parameter("LOG_LEVEL", "info", f"console log level: {', '.join(LOG_LEVELS)} (any case)", log_level_problem),
+    Parameter(
+        "LOG_FORMAT",
+        "text",
+        "format of every log line: `text` for a terminal, or `json`, one JSON object per line for a log collector "
+        "(its fields: docs/process.md); any case",
+        log_format_problem,
+    ),
     Parameter(
         "DEFAULT_NAME",
         "World",

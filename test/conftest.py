@@ -11,6 +11,8 @@ if refusal := PythonVersion.unsupported_python(requirements="requirements-dev.tx
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
+import contextlib
+import os
 import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -139,3 +141,13 @@ def start_endpoint() -> Iterator[Start]:
             service.close(None)
         services[0].release.set()
         endpoint.close(None)
+
+
+@pytest.fixture
+def unread_pipe() -> Iterator[tuple[int, int]]:
+    """A real pipe whose read end stays open and unread (until a test reads it)."""
+    read_end, write_end = os.pipe()
+    yield read_end, write_end
+    for end in (read_end, write_end):
+        with contextlib.suppress(OSError):
+            os.close(end)

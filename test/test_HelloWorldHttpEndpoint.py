@@ -1,6 +1,7 @@
 """The production endpoint as a component: real sockets on free ports, hostile clients, drop-in services."""
 
 from library_fixes.error_bodies import MAX_ERROR_TEXT
+from library_fixes.loggers import UtcConsoleLogger
 
 import json
 import shutil
@@ -265,7 +266,9 @@ def test_wrong_method_gets_405_json_with_allow(start_endpoint: Start) -> None:
 
 
 def test_unexpected_exception_gets_internal_error_and_is_logged(start_endpoint: Start, capfd) -> None:
-    logger = ConsoleLogger()
+    """Logged once, with its stack, by the service's console logger (the library's logs only a plain exception's
+    message)."""
+    logger = UtcConsoleLogger()
     _, _, url = start_endpoint(logger=logger)
     response = requests.get(f"{url}/probe/boom", headers={"correlation_id": "c-500"}, timeout=5)
     description = assert_error(response.status_code, response.content, 500)

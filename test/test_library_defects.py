@@ -6,7 +6,7 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 """
 
 from library_fixes.clients import client_timeouts
-from library_fixes.counters import LeanCompositeCounters, use_own_counters
+from library_fixes.counters import JsonLogCounters, LeanCompositeCounters, log_counters_factory, use_own_counters
 from library_fixes.error_bodies import MAX_ERROR_TEXT, error_description, error_json
 from library_fixes.instrumentation import instrument, use_own_tracers
 from library_fixes.loggers import LevelCheckingCompositeLogger, UtcConsoleLogger, utc_console_logger_factory
@@ -273,6 +273,32 @@ def test_utc_console_logger_marks_its_times_utc(capsys: pytest.CaptureFixture[st
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
     assert abs((datetime.fromisoformat(stamp) - datetime.now(UTC)).total_seconds()) < 60
     assert re.fullmatch(r"\[c2:ERROR:[^\]]+Z\] failed: bad.*\n", err, re.S)
+
+
+def counters_logged(counters: LogCounters, capsys: pytest.CaptureFixture[str]) -> str:
+    """What `counters` write to a console logger for one increment of `svc.op.exec_count`."""
+    counters.set_references(References.from_tuples(DefaultLoggerFactory.ConsoleLoggerDescriptor, UtcConsoleLogger()))
+    counters.increment("svc.op.exec_count", 1)
+    counters.dump()
+    return capsys.readouterr().out
+
+
+def test_stock_log_counters_still_write_the_type_as_python_s_enum(capsys: pytest.CaptureFixture[str]) -> None:
+    assert 'Counter svc.op.exec_count { "type": CounterType.Increment, "count": 1 }' in counters_logged(
+        LogCounters(), capsys
+    )
+
+
+def test_stock_log_counters_still_share_their_logger_between_instances() -> None:
+    assert LogCounters()._LogCounters__logger is LogCounters()._LogCounters__logger
+
+
+def test_json_log_counters_write_their_values_in_json(capsys: pytest.CaptureFixture[str]) -> None:
+    counters = log_counters_factory().create(Descriptor("pip-services", "counters", "log", "default", "1.0"))
+    assert isinstance(counters, JsonLogCounters)
+    line = counters_logged(counters, capsys)
+    assert re.fullmatch(r"\[counters:INFO:[^\]]+Z\] Counter svc.op.exec_count (?P<values>\{.*\})\n", line)
+    assert json.loads(line.partition("exec_count ")[2]) == {"type": "increment", "count": 1}
 
 
 def test_composite_tracer_still_shares_one_list_between_instances() -> None:

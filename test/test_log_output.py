@@ -37,16 +37,6 @@ def service_writing_to(stdout: int, tmp_path: Path, port: int, **env: str) -> It
         popen.wait()
 
 
-@pytest.fixture
-def unread_pipe() -> Iterator[tuple[int, int]]:
-    """A real pipe whose read end stays open and unread (until a test reads it)."""
-    read_end, write_end = os.pipe()
-    yield read_end, write_end
-    for end in (read_end, write_end):
-        with contextlib.suppress(OSError):
-            os.close(end)
-
-
 def heartbeats(session: requests.Session, url: str, ids: range, timeout: float = 5) -> None:
     """One heartbeat per id, each logged at INFO (ACCESS_LOG_LEVEL=info) under its correlation id `n<id>`."""
     for number in ids:
