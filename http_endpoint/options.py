@@ -8,6 +8,8 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException
 from pip_services3_components.log import LogLevel, LogLevelConverter
 
+from process import LogFormat
+
 DEFAULTS = ConfigParams.from_tuples(
     "connection.protocol", "http",
     "connection.host", "0.0.0.0",
@@ -29,7 +31,8 @@ DEFAULTS = ConfigParams.from_tuples(
 
 # Headers a browser may send cross-origin besides the CORS-safelisted ones.
 DEFAULT_CORS_HEADERS = ("correlation_id", "Content-Type", "Authorization")
-LOG_LEVELS = ("nothing", "fatal", "error", "warn", "info", "debug", "trace")
+# The levels a line may have, and `nothing` to write no access log from a config file.
+ACCESS_LOG_LEVELS = (*LogFormat.LEVELS, "nothing")
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,11 @@ class EndpointOptions:
         """Reads the options; a value that is not a positive number, or an unknown log level, is a ConfigException."""
         config = config.set_defaults(DEFAULTS)
         level = config.get_as_string("options.access_log_level").strip().lower()
-        if level not in LOG_LEVELS:
+        if level not in ACCESS_LOG_LEVELS:
             raise ConfigException(
-                None, "INVALID_ACCESS_LOG_LEVEL", f"options.access_log_level must be one of {', '.join(LOG_LEVELS)}"
+                None,
+                "INVALID_ACCESS_LOG_LEVEL",
+                f"options.access_log_level must be one of {', '.join(ACCESS_LOG_LEVELS)}",
             )
         extra_headers = _names(config.get_as_string_with_default("cors_headers", ""))
         return cls(

@@ -16,6 +16,9 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 FORMATS = ("text", "json")
+# The levels a line may have, least severe first: Pip.Services' LogLevel names but `nothing` (a level no line has;
+# the access log may use it to write none). The parameters LOG_LEVEL and ACCESS_LOG_LEVEL accept these, in any case.
+LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
 # The fields every JSON line has, in this order (null when unknown); an event's own fields follow them.
 CORE_FIELDS = ("time", "level", "logger", "correlation_id", "message")
 # The `logger` of the lines that name no part of the process: the process itself and its components.

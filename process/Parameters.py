@@ -9,12 +9,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from IHelloWorldController import MAX_NAME_LENGTH, name_fault
-from process.LogFormat import FORMATS
+from process.LogFormat import FORMATS, LEVELS
 
-# The documented levels, accepted in any case. The libraries read more (pip_services3_components 3.5.9:
-# nothing, none, warning, 0-6; the endpoint: nothing) but not all the same ones: one set for both
-# parameters, each level known to both (test_HelloWorldProcess checks it).
-LOG_LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
 ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::([0-9]{1,5}))?")
 # RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 63 characters at most each.
 HOST_NAME_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
@@ -22,8 +18,8 @@ MAX_HOST_NAME = 253
 
 
 def log_level_problem(value: str) -> str | None:
-    if value.lower() not in LOG_LEVELS:
-        return f"is not a log level ({', '.join(LOG_LEVELS)})"
+    if value.lower() not in LEVELS:
+        return f"is not a log level ({', '.join(LEVELS)})"
     return None
 
 
@@ -88,7 +84,7 @@ PARAMETERS = (
         host_problem,
     ),
     Parameter("HTTP_PORT", "8080", "port of the HTTP endpoint shared by all services", port_problem),
-    Parameter("LOG_LEVEL", "info", f"console log level: {', '.join(LOG_LEVELS)} (any case)", log_level_problem),
+    Parameter("LOG_LEVEL", "info", f"console log level: {', '.join(LEVELS)} (any case)", log_level_problem),
     Parameter(
         "LOG_FORMAT",
         "text",

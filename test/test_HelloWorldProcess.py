@@ -9,13 +9,14 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor
 from pip_services3_commons.run import IOpenable
-from pip_services3_components.log import LogLevelConverter
+from pip_services3_components.log import LogLevel, LogLevelConverter
 
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldRestService import HelloWorldRestService
-from http_endpoint.options import LOG_LEVELS as ENDPOINT_LOG_LEVELS
-from process.Parameters import LOG_LEVELS, PARAMETERS, host_problem, log_level_problem, name_problem
+from http_endpoint.options import ACCESS_LOG_LEVELS
+from process.LogFormat import LEVELS
+from process.Parameters import PARAMETERS, host_problem, log_level_problem, name_problem
 from support import configured_descriptors, metric, wait_until_serving
 
 
@@ -189,12 +190,13 @@ def test_the_parameter_table_is_what_config_yml_reads() -> None:
 def test_accepted_log_levels_are_those_the_logger_and_the_endpoint_know() -> None:
     """LOG_LEVEL and ACCESS_LOG_LEVEL accept the same six names in any case; the libraries read more
     (none, warning, 5...), which the process refuses so that the docs' list is the whole truth."""
-    assert LOG_LEVELS == ("trace", "debug", "info", "warn", "error", "fatal")
-    for name in LOG_LEVELS:
+    assert LEVELS == ("trace", "debug", "info", "warn", "error", "fatal")
+    # The endpoint's levels are LogLevel's names (a plain class of int constants, not an Enum).
+    assert {*ACCESS_LOG_LEVELS} == {name.lower() for name, value in vars(LogLevel).items() if isinstance(value, int)}
+    for name in LEVELS:
         for spelling in (name, name.upper(), name.capitalize()):
             assert log_level_problem(spelling) is None
             assert LogLevelConverter.to_log_level(spelling, None) is not None, spelling
-            assert spelling.lower() in ENDPOINT_LOG_LEVELS
     for name in ("verbose", "garbage", "warnings", "7", "info ", "none", "nothing", "warning", "0", "5"):
         assert log_level_problem(name)
 
