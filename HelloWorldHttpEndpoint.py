@@ -9,10 +9,8 @@ interface services register with); its parts live in http_endpoint/, one concern
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 from library_fixes.loggers import LevelCheckingCompositeLogger
 
-import asyncio
 import json
 import re
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -40,11 +38,6 @@ from http_endpoint.request_counters import RequestCounters
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
 from http_endpoint.stall_sweeper import StallSweeper
 from IHelloWorldTracer import IHelloWorldTracer, enabled_tracer
-
-# While closing: no request for this long, with none running, means none is waiting in a connection's buffer.
-QUIET_SECONDS = 0.05
-# While closing: the longest time spent answering with "Connection: close" before accepting stops.
-MAX_CLOSING_SECONDS = 1.0
 
 
 class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
@@ -93,8 +86,6 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         self._pipeline: RequestPipeline | None = None
         self._server: GranianServer | None = None
         self._sweeper: StallSweeper | None = None
-        # Until when close lets in-flight requests finish; none before close (the server has stopped by itself).
-        self._close_deadline = 0.0
 
     def configure(self, config: ConfigParams) -> None:
         self._config = config.set_defaults(DEFAULTS)
@@ -135,7 +126,7 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         )
         server = GranianServer(self._pipeline, host, port, tls, self._options.header_timeout_ms,
                                self._options.max_connections)  # fmt: skip
-        server.start(correlation_id, self._finish_requests)
+        server.start(correlation_id, self._pipeline.drain.finish_requests)
         self._server = server
         self._sweeper = StallSweeper(port, self._options.send_timeout, self._logger)
         self._sweeper.start()
@@ -144,33 +135,21 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def close(self, correlation_id: str | None) -> None:
         """Stops accepting, lets in-flight requests finish up to the drain timeout, then frees the port."""
-        server, pipeline, drain = self._server, self._pipeline, self._options.drain_timeout
+        server, pipeline = self._server, self._pipeline
         if server is None:  # not open
             return
         assert pipeline is not None  # open sets it before the server
-        self._close_deadline = time.monotonic() + drain
-        # 1. Answer what clients have already sent, each answer with "Connection: close": stopping granian closes
-        #    idle keep-alive connections, and a request still in such a connection's buffer would be lost.
-        pipeline.closing = True
-        quiet_until = time.monotonic() + min(MAX_CLOSING_SECONDS, drain / 2)
-        while not _quiet(pipeline) and time.monotonic() < quiet_until:
-            time.sleep(0.005)  # polls the loop thread's counters; nothing to wait on across threads
-        # 2. Stop accepting, let in-flight requests finish (on the server's loop, see _finish_requests).
-        stopped = server.stop(max(0.0, self._close_deadline - time.monotonic()) + 0.5)
-        if not stopped or pipeline.in_flight:
-            self._logger.warn(correlation_id, f"Closed with requests still running: {pipeline.in_flight}")
+        drain = pipeline.drain
+        left = drain.answer_what_was_sent(self._options.drain_timeout)
+        # Stopping accepting; the requests in flight finish on the server's loop (drain.finish_requests).
+        stopped = server.stop(left + 0.5)
+        if not stopped or drain.in_flight:
+            self._logger.warn(correlation_id, f"Closed with requests still running: {drain.in_flight}")
         pipeline.shutdown()
         assert self._sweeper is not None  # open starts it once the server serves
         self._sweeper.stop()
         self._server = self._pipeline = self._app = self._sweeper = None
         self._logger.info(correlation_id, "Closed HTTP endpoint")
-
-    async def _finish_requests(self) -> None:
-        """Runs on the server's loop once granian stops accepting: the requests still in flight finish there."""
-        pipeline = self._pipeline
-        assert pipeline is not None  # open sets it before it starts the server
-        while pipeline.in_flight and time.monotonic() < self._close_deadline:
-            await asyncio.sleep(0.005)
 
     # --- the IRegisterable side, as the stock HttpEndpoint offers it ----------------------------
 
@@ -238,11 +217,6 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def get_param(self, param: str, default: Any = None) -> Any:
         return bottle.request.params.get(param, default)
-
-
-def _quiet(pipeline: RequestPipeline) -> bool:
-    """No request runs, and none has for QUIET_SECONDS."""
-    return pipeline.in_flight == 0 and time.monotonic() - pipeline.last_finished >= QUIET_SECONDS
 
 
 def _request_data() -> dict[str, Any]:

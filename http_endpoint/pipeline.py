@@ -15,6 +15,7 @@ from pip_services3_components.log import ILogger
 
 from http_endpoint.answers import AnswerSender, Large
 from http_endpoint.decorations import AccessLog, Decorations
+from http_endpoint.drain import Drain
 from http_endpoint.errors import (
     EXHAUSTED,
     FAULT_KEY,
@@ -40,7 +41,7 @@ Answer = tuple[int, Headers, bytes | BinaryIO]
 
 
 class RequestPipeline:
-    """Answers each request; counts those in flight so that closing can let them finish.
+    """Answers each request, reporting each to the drain so that closing can let it finish.
 
     Handlers run on the event loop thread itself (options.threads 1: no hand-over between threads per request),
     or on a pool of that many threads for handlers that wait on I/O. Bodies are always read on the loop, with a
@@ -67,15 +68,11 @@ class RequestPipeline:
         self._spans = RequestSpans(tracer) if tracer is not None else None
         self.sender = AnswerSender(options, logger)
         self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
-        self.in_flight = 0
-        self.last_finished = 0.0
-        # Set while the endpoint closes: every answer then asks its client to close the connection, and readiness
-        # is refused (see guards).
-        self.closing = False
+        self.drain = Drain()  # every request is reported to it, so that closing can let them finish
 
     async def __call__(self, scope: Any, protocol: Any) -> None:
         started = time.perf_counter()
-        self.in_flight += 1
+        self.drain.started()
         span = self._spans.begin(scope) if self._spans is not None else None
         head: RequestHead | None = None
         large: Large | None = None
@@ -86,7 +83,7 @@ class RequestPipeline:
                 # the error its real request gets (with CORS headers).
                 status, headers, body, correlation_id = 204, PREFLIGHT_HEADERS.copy(), b"", None
             else:
-                head = self._guards.check_head(scope, self.closing)
+                head = self._guards.check_head(scope, self.drain.closing)
                 status, headers, body = await self._answer(scope, protocol, head, span)
                 correlation_id = head.correlation_id
                 large = self.sender.prepare(body, correlation_id)
@@ -102,14 +99,13 @@ class RequestPipeline:
                 refusal = self.sender.refusal(reason, correlation_id)
                 status, headers, body = error_answer(refusal.description, refusal.headers)
         finally:
-            self.in_flight -= 1
-            self.last_finished = time.monotonic()
+            self.drain.finished()
         # Whether a body may be left unread, so that the client is asked to close: no head means refused by the
         # guards, or a preflight (answered unchecked; browsers cache it for 600 s, so closing costs them little).
         unread_body = head is None or (head.has_body and status in (404, 405, 408, 413, 414, 431, 503))
         # A request the guards refused (or a preflight) has no head: its Origin is read from the request itself.
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
-        headers += self._decorations.headers(origin, self.closing or unread_body)
+        headers += self._decorations.headers(origin, self.drain.closing or unread_body)
         if span is not None:
             RequestSpans.end(span, scope.method, status, body, correlation_id)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
@@ -119,12 +115,11 @@ class RequestPipeline:
         if large is None:
             protocol.response_bytes(status, headers, body)
             return
-        self.in_flight += 1  # a streamed answer is in flight until sent: closing lets it finish within the drain
+        self.drain.started()  # a streamed answer is in flight until sent: closing lets it finish within the drain
         try:
             await self.sender.send(scope, protocol, status, headers, large, f"{scope.method} {printable(scope.path)}")
         finally:
-            self.in_flight -= 1
-            self.last_finished = time.monotonic()
+            self.drain.finished()
 
     async def _answer(self, scope: Any, protocol: Any, head: RequestHead, span: OpenSpan | None) -> Answer:
         environ = environ_of(scope, head.headers, None, head.correlation_id)
