@@ -14,6 +14,8 @@ import os
 import socket
 import struct
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 # struct tcp_info (linux/tcp.h): tcpi_bytes_acked, a u64 at byte 120 (Linux 4.1+).
 _BYTES_ACKED = struct.Struct("=Q")
@@ -26,6 +28,8 @@ RESCAN_SECONDS = 0.02
 # ...and for this many times as long as the scan took: with thousands of descriptors a scan takes tens of ms on the
 # event loop, which back-to-back scans would fill (a burst of 3,000 clients asking for files held /heartbeat 2 s).
 SCAN_SPACING = 9
+
+T = TypeVar("T")
 
 
 class ConnectionSockets:
@@ -89,18 +93,13 @@ class ConnectionSockets:
 
 def _addresses(fd: int) -> tuple[str, str] | None:
     """("ip:port", "ip:port") of a connected TCP socket, as granian's scope writes them; None for anything else."""
-    try:
-        sock = socket.socket(fileno=fd)
-    except OSError:  # not a socket, or closed meanwhile
+    return _on_socket(fd, _addresses_of)
+
+
+def _addresses_of(sock: socket.socket) -> tuple[str, str] | None:
+    if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
         return None
-    try:
-        if sock.type != socket.SOCK_STREAM or sock.family not in (socket.AF_INET, socket.AF_INET6):
-            return None
-        return _text(sock.getsockname()), _text(sock.getpeername())
-    except OSError:  # a listening socket has no peer
-        return None
-    finally:
-        sock.detach()  # the descriptor is granian's: never closed here
+    return _text(sock.getsockname()), _text(sock.getpeername())  # OSError for a listening socket: it has no peer
 
 
 def _text(address: tuple[object, ...]) -> str:
@@ -111,18 +110,14 @@ def _text(address: tuple[object, ...]) -> str:
 def progress(fd: int) -> tuple[int, int] | None:
     """Bytes of the connection the peer acknowledged so far, and bytes in the kernel's send queue; None if the
     descriptor is no longer a socket."""
-    try:
-        sock = socket.socket(fileno=fd)
-    except OSError:
-        return None
-    try:
-        info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
-        queued = struct.unpack("=i", fcntl.ioctl(fd, _SIOCOUTQ, b"\0\0\0\0"))[0]
-    except OSError:
-        return None
-    finally:
-        sock.detach()
-    return _BYTES_ACKED.unpack_from(info, _BYTES_ACKED_OFFSET)[0], queued
+    return _on_socket(fd, _progress_of)
+
+
+def _progress_of(sock: socket.socket) -> tuple[int, int]:
+    info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, _TCP_INFO_SIZE)
+    queued = struct.unpack("=i", fcntl.ioctl(sock.fileno(), _SIOCOUTQ, b"\0\0\0\0"))[0]
+    acked: int = _BYTES_ACKED.unpack_from(info, _BYTES_ACKED_OFFSET)[0]
+    return acked, queued
 
 
 def bytes_gone(fd: int) -> int | None:
@@ -136,16 +131,7 @@ def limit_send_buffer(fd: int, size: int) -> None:
     bookkeeping). Left to itself the kernel grows a loopback or LAN connection's buffer to 4 MB, which a client
     that reads nothing fills at once: 3,000 of them asking for a large file made the event loop copy gigabytes
     into kernel memory (/heartbeat then waited 1-2 s), and that memory counts against the pod's limit."""
-    try:
-        sock = socket.socket(fileno=fd)
-    except OSError:
-        return
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
-    except OSError:
-        pass
-    finally:
-        sock.detach()
+    _on_socket(fd, lambda sock: sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size))
 
 
 def cut(fd: int) -> None:
@@ -153,14 +139,24 @@ def cut(fd: int) -> None:
     what it buffered for it. (Closing the descriptor here would pull it from under granian.) Lingering is turned
     off first, so that granian's close resets the connection, as nginx's reset_timedout_connection does: the
     kernel drops the unsent bytes at once, and the client learns of it (a FIN would wait behind them forever)."""
+    _on_socket(fd, _cut)
+
+
+def _cut(sock: socket.socket) -> None:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.shutdown(socket.SHUT_RDWR)
+
+
+def _on_socket(fd: int, use: Callable[[socket.socket], T]) -> T | None:
+    """What `use` makes of the descriptor as a socket; None when it is not one (any more) or `use` fails. The
+    descriptor is granian's: the socket object is detached from it, never closed here."""
     try:
         sock = socket.socket(fileno=fd)
-    except OSError:
-        return
+    except OSError:  # not a socket, or closed meanwhile
+        return None
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.shutdown(socket.SHUT_RDWR)
+        return use(sock)
     except OSError:
-        pass
+        return None
     finally:
         sock.detach()
