@@ -6,7 +6,7 @@ from library_fixes.instrumentation import InstrumentedCall, instrument, repair_i
 from pip_services3_rpc.clients import DirectClient
 
 from IHelloWorldClient import IHelloWorldClient
-from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController, check_name_argument
+from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController
 
 
 class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
@@ -28,10 +28,8 @@ class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
         """The library's timing, with rejections logged at INFO, not ERROR (see instrument)."""
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 
-    def call_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
-        """The controller's method `operation` for `name` (None: the default name); refuses, without a call, a name
-        that is not a string or not Unicode text (see check_name_argument), as the HTTP clients do."""
-        check_name_argument(name, correlation_id)
+    def _send_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
+        """The controller's method `operation`, timed and counted as a call."""
         with self._instrument(correlation_id, f"hello_world.{operation}"):
             answer: str = getattr(self._controller, operation)(name, correlation_id)
         return answer

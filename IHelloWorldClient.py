@@ -10,19 +10,20 @@ the controller keeps the tutorial's `greeting(name, correlation_id=None)` (see I
 
 from abc import ABC, abstractmethod
 
+from IHelloWorldController import check_name_argument
+
 
 class IHelloWorldClient(ABC):
     """Calls a hello-world controller, in this process or over HTTP, with the same results and exceptions.
 
     Each operation of the controller (its NAME_OPERATIONS) is a method here, the same for every client: a client
-    implements only `call_name_operation`, its transport, so a new operation reaches every client from here.
+    implements only `_send_name_operation`, its transport, so a new operation reaches every client from here.
     """
 
     def greeting(self, correlation_id: str | None, name: str | None) -> str:
         """Returns "Hello, <name>!", or the greeting of the service's default name for None or a blank name."""
         return self.call_name_operation("greeting", correlation_id, name)
 
-    @abstractmethod
     def call_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
         """The answer of the controller's name operation `operation` (one of NAME_OPERATIONS) for `name`.
 
@@ -30,3 +31,9 @@ class IHelloWorldClient(ABC):
         call for a name that is not a string or not Unicode text (check_name_argument), and InvocationException
         when the service cannot be reached in time.
         """
+        check_name_argument(name, correlation_id)
+        return self._send_name_operation(operation, correlation_id, name)
+
+    @abstractmethod
+    def _send_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
+        """The client's transport: calls `operation` with `name` (None: the service's default name)."""

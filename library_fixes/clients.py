@@ -36,7 +36,13 @@ else:
 class RepairedHttpClient(HttpClientBase):
     """A mixin for a RestClient or CommandableHttpClient subclass (listed before it), bringing the fixes above:
     timeouts in seconds with the connect timeout honoured (client_timeouts) and the instrumentation fixes
-    (repair_instrumentation, instrument). The client calls `_repair()` at the end of its constructor."""
+    (repair_instrumentation, instrument). The client calls `_repair()` at the end of its constructor.
+
+    Configuration parameters (those of every Pip.Services HTTP client, with the timeouts as documented):
+        - connection.protocol / host / port (or connection.uri): where the service listens
+        - options.connect_timeout: milliseconds to wait for a connection (default 10000)
+        - options.timeout: milliseconds to wait for the answer (default 10000)
+    """
 
     def _repair(self) -> None:
         self._timeout = client_timeouts(ConfigParams())
