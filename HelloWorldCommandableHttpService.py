@@ -40,8 +40,7 @@ class HelloWorldCommandableHttpService(RepairedRestService, CommandableHttpServi
 
     References:
         - `hello-world:controller:*:*:1.0` (required) an ICommandable controller
-        - `*:endpoint:http:*:1.0` (optional) the shared endpoint; without one the service opens its own
-        - `*:swagger-service:*:*:1.0` (optional) the Swagger UI that lists this service's document
+        - and those of every service here: the endpoint, the Swagger UI (RepairedRestService)
     """
 
     _controller: ICommandable  # set by set_references

@@ -34,8 +34,7 @@ class HelloWorldRestService(RepairedRestService, RestService, ICountedOperations
 
     References:
         - `hello-world:controller:*:*:1.0` (required) the controller that composes greetings
-        - `*:endpoint:http:*:1.0` (optional) the shared endpoint; without one the service opens its own
-        - `*:swagger-service:*:*:1.0` (optional) the Swagger UI that lists this service's document
+        - and those of every service here: the endpoint, the Swagger UI (RepairedRestService)
     """
 
     _controller: IHelloWorldController  # set by set_references

@@ -6,7 +6,7 @@ import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes th
 
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException
@@ -47,21 +47,12 @@ class UtcConsoleLogger(ConsoleLogger):
         self.write_event(level, correlation_id, message or "", error=error)
 
     def write_event(
-        self,
-        level: int,
-        correlation_id: str | None,
-        message: str,
-        *,
-        error: BaseException | None = None,
-        logger: str | None = None,
-        fields: Mapping[str, object] | None = None,
+        self, level: int, correlation_id: str | None, message: str, **details: Unpack[LogFormat.Details]
     ) -> None:
-        """Writes one event if its level is written: `logger` names the part of the process it comes from and
-        `fields` are its data (both in JSON only: the text line is `message`). WARN and above go to stderr."""
+        """Writes one event if its level is written, as LogFormat.line writes it. WARN and above go to stderr."""
         if self._level < level:
             return
-        name = LogLevelConverter.to_string(level)
-        line = LogFormat.line(name, correlation_id, message, logger=logger, error=error, fields=fields)
+        line = LogFormat.line(LogLevelConverter.to_string(level), correlation_id, message, **details)
         (sys.stderr if LogLevel.Fatal <= level <= LogLevel.Warn else sys.stdout).write(line + "\n")
 
 

@@ -21,7 +21,12 @@ else:
 
 class RepairedRestService(RestServiceBase):
     """A mixin for a RestService or CommandableHttpService subclass (listed before it), bringing the fixes above
-    (repair_instrumentation, instrument, error_description) and the endpoint's reading of the correlation id."""
+    (repair_instrumentation, instrument, error_description) and the endpoint's reading of the correlation id.
+
+    References (those of every Pip.Services REST service):
+        - `*:endpoint:http:*:1.0` (optional) the shared endpoint; without one the service opens its own
+        - `*:swagger-service:*:*:1.0` (optional) the Swagger UI that lists the service's document
+    """
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

@@ -14,6 +14,7 @@ import json
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from typing import TypedDict, Unpack
 
 FORMATS = ("text", "json")
 # The levels a line may have, least severe first: Pip.Services' LogLevel names but `nothing` (a level no line has;
@@ -44,19 +45,20 @@ def is_json() -> bool:
     return _json
 
 
-def line(
-    level: str,
-    correlation_id: str | None,
-    message: str,
-    *,
-    logger: str | None = None,
-    error: BaseException | None = None,
-    fields: Mapping[str, object] | None = None,
-) -> str:
+class Details(TypedDict, total=False):
+    """What an event may carry besides its level, correlation id and message (all written by `line`)."""
+
+    logger: str | None  # the part of the process it comes from
+    error: BaseException | None  # the failure it reports
+    fields: Mapping[str, object] | None  # its data
+
+
+def line(level: str, correlation_id: str | None, message: str, **details: Unpack[Details]) -> str:
     """One event as one line (no newline) in the process's format; `fields` and `logger` are written in JSON only.
 
     The text line shows the correlation id, else the logger when one is named, else `---`.
     """
+    logger, error, fields = details.get("logger"), details.get("error"), details.get("fields")
     if not _json:
         prefix = correlation_id or logger or "---"
         text = f"{message}: {error_text(error)}" if error is not None and message else error_text(error) or message
