@@ -9,18 +9,13 @@ interface services register with); its parts live in http_endpoint/, one concern
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 from library_fixes.loggers import LevelCheckingCompositeLogger
 
-import json
-import re
 from collections.abc import Callable
 from typing import Any
 
 import bottle
 from pip_services3_commons.config import ConfigParams, IConfigurable
 from pip_services3_commons.errors import (
-    ApplicationException,
-    BadRequestException,
     ConfigException,
-    ErrorDescriptionFactory,
 )
 from pip_services3_commons.refer import IReferenceable, IReferences
 from pip_services3_commons.run import IOpenable
@@ -28,10 +23,10 @@ from pip_services3_commons.validate import Schema
 from pip_services3_rpc.connect import HttpConnectionResolver
 from pip_services3_rpc.services import IRegisterable
 
+from http_endpoint import routes
 from http_endpoint.decorations import AccessLog
-from http_endpoint.errors import JSON, bottle_error, error_answer
+from http_endpoint.errors import bottle_error
 from http_endpoint.granian_server import GranianServer, TlsFiles
-from http_endpoint.guards import BODY_METHODS
 from http_endpoint.options import DEFAULTS, EndpointOptions
 from http_endpoint.pipeline import RequestPipeline
 from http_endpoint.request_counters import RequestCounters
@@ -161,23 +156,9 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
 
     def register_route(self, method: str, route: str, schema: Schema | None, handler: Callable[..., Any]) -> None:
         """Routes `method route` to `handler`; with a schema, validates query, route params and JSON body (400)."""
-
-        def validated(*args: Any, **kwargs: Any) -> Any:
-            try:
-                if schema is not None:
-                    data = _request_data()
-                    data.update(kwargs)
-                    schema.validate_and_throw_exception(data.get("correlation_id"), data, False)
-                return handler(*args, **kwargs)
-            except ApplicationException as error:  # a ValidationException, or one a handler did not catch
-                status, _, content = error_answer(ErrorDescriptionFactory.create(error))
-                bottle.response.status = status
-                bottle.response.content_type = JSON
-                return content
-
         app = self._app
         assert app is not None, "routes are registered by open"  # each registration's register() runs in open
-        app.route(_fix_route(route), method.upper(), validated)
+        app.route(routes.fixed(route), method.upper(), routes.validated(schema, handler))
 
     def register_route_with_auth(
         self,
@@ -187,28 +168,14 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         authorize: Callable[..., Any] | None,
         action: Callable[..., Any],
     ) -> None:
-        if not authorize:  # as the stock endpoint: no authorizer, the action alone
-            self.register_route(method, route, schema, action)
-            return
-
-        def authorized(*args: Any, **kwargs: Any) -> Any:
-            bottle.request.params["kwargs"] = kwargs  # where the stock authorizers look for route params
-            authorize()
-            return action(*args, **kwargs)
-
-        self.register_route(method, route, schema, authorized)
+        # As the stock endpoint: no authorizer, the action alone.
+        self.register_route(method, route, schema, routes.authorized(authorize, action) if authorize else action)
 
     def register_interceptor(self, route: str, action: Callable[..., Any]) -> None:
         """Runs `action` before every request whose URL matches `route` (as the stock endpoint matches it)."""
-        pattern = re.compile(".*" + _fix_route(route))
-
-        def intercept() -> None:
-            if not route or pattern.match(bottle.request.url):
-                action()
-
         app = self._app
         assert app is not None, "interceptors are registered by open"  # each registration's register() runs in open
-        app.add_hook("before_request", intercept)
+        app.add_hook("before_request", routes.intercepting(route, action))
 
     def get_correlation_id(self) -> str | None:
         """The request's correlation id (query, else header), as the endpoint read and checked it."""
@@ -219,22 +186,6 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         return bottle.request.params.get(param, default)
 
 
-def _request_data() -> dict[str, Any]:
-    """What a route's schema validates: the query parameters and, for methods with a body, the JSON body.
-
-    As the stock HttpEndpoint (pip_services3_rpc 3.3.4, `HttpEndpoint.__get_data`), a body that is a JSON string
-    holding JSON is decoded once more: services and their tests send bodies that way.
-    """
-    data: dict[str, Any] = {key: bottle.request.query.get(key) for key in bottle.request.query}
-    if bottle.request.method in BODY_METHODS and bottle.request.content_length:
-        try:
-            body = bottle.request.json
-            data["body"] = json.loads(body) if isinstance(body, str) else body
-        except ValueError:
-            raise BadRequestException(None, "INVALID_JSON", "Body is not valid JSON") from None
-    return data
-
-
 def _valid_port(correlation_id: str | None, connection: ConfigParams) -> int:
     text = connection.get_as_string("port")
     host = connection.get_as_string("host")
@@ -243,7 +194,3 @@ def _valid_port(correlation_id: str | None, connection: ConfigParams) -> int:
             correlation_id, "INVALID_PORT", f"Cannot listen on {host}:{text}: the port must be 1-65535"
         )
     return int(text)
-
-
-def _fix_route(route: str | None) -> str:
-    return "" if not route else route if route.startswith("/") else "/" + route
