@@ -15,6 +15,7 @@ from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldRestService import HelloWorldRestService
 from http_endpoint.options import ACCESS_LOG_LEVELS
+from process.ConfigReader import read_config
 from process.LogFormat import LEVELS
 from process.Parameters import PARAMETERS, host_problem, log_level_problem, name_problem
 from support import configured_descriptors, metric, wait_until_serving
@@ -58,14 +59,16 @@ def test_every_configured_component_is_created_and_opened(process: HelloWorldPro
             assert component.is_open(), descriptor
 
 
-def test_components_are_configured_and_referenced(process: HelloWorldProcess) -> None:
+def test_components_are_configured_and_referenced(process: HelloWorldProcess, port: int) -> None:
+    url = f"http://127.0.0.1:{port}"
     references = process._references
     controller = references.get_one_required(Descriptor("hello-world", "controller", "*", "*", "1.0"))
     service = references.get_one_required(Descriptor("hello-world", "service", "http", "*", "1.0"))
     assert isinstance(controller, HelloWorldController)
     assert isinstance(service, HelloWorldRestService)
-    assert service._controller is controller
-    assert controller.greeting(None) == "Hello, Tester!"
+    assert controller.greeting(None) == "Hello, Tester!"  # configured: DEFAULT_NAME
+    # ...and the one the service calls: its answer is that controller's.
+    assert requests.get(f"{url}/hello_world/greeting", timeout=5).json() == "Hello, Tester!"
 
 
 def test_closing_closes_every_component(port: int) -> None:
@@ -159,20 +162,17 @@ def component_config(config: list, kind: str) -> ConfigParams:
 @pytest.mark.parametrize("value", HOSTILE_VALUES)
 def test_parameters_arrive_as_exact_strings_quoted_or_not(value: str) -> None:
     """DEFAULT_NAME sits unquoted in config.yml, CORS_ORIGINS inside quotes: both get the value unchanged."""
-    process = HelloWorldProcess()
-    params = ConfigParams.from_tuples("DEFAULT_NAME", value, "CORS_ORIGINS", value)
-    process.read_config_from_file(None, str(CONFIG_PATH), params)
-    assert len(process._config) == len(configured_descriptors())
-    assert component_config(process._config, "controller").get_as_string("default_name") == value
-    assert component_config(process._config, "endpoint").get_as_string("cors_origins") == value
+    config = read_config(None, str(CONFIG_PATH), ConfigParams.from_tuples("DEFAULT_NAME", value, "CORS_ORIGINS", value))
+    assert len(config) == len(configured_descriptors())
+    assert component_config(config, "controller").get_as_string("default_name") == value
+    assert component_config(config, "endpoint").get_as_string("cors_origins") == value
 
 
 def test_a_newline_in_a_parameter_cannot_add_a_component() -> None:
-    process = HelloWorldProcess()
     injected = "info\n- descriptor: pip-services:logger:console:default:1.0"
-    process.read_config_from_file(None, str(CONFIG_PATH), ConfigParams.from_tuples("LOG_LEVEL", injected))
-    assert len(process._config) == len(configured_descriptors())
-    assert component_config(process._config, "logger").get_as_string("level") == injected
+    config = read_config(None, str(CONFIG_PATH), ConfigParams.from_tuples("LOG_LEVEL", injected))
+    assert len(config) == len(configured_descriptors())
+    assert component_config(config, "logger").get_as_string("level") == injected
 
 
 def config_yml_parameters() -> dict[str, str]:
