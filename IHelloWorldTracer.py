@@ -26,6 +26,8 @@ class OpenSpan(ABC):
     context: TraceContext
     # The route template a server span's request matched, once the endpoint knows it.
     route: str | None = None
+    # The code of the ErrorDescription a server span's request was answered with, if it was an error.
+    error_code: str | None = None
 
     @abstractmethod
     def end(self, attributes: Attributes, error: str | None, name: str | None = None) -> None:

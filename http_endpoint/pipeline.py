@@ -6,6 +6,7 @@ from library_fixes.error_bodies import ERROR_KEY
 
 import asyncio
 import time
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, cast
 
@@ -88,16 +89,16 @@ class RequestPipeline:
                 correlation_id = head.correlation_id
                 large = self.sender.prepare(body, correlation_id)
         except RequestRejectedError as rejection:
-            status, headers, body = error_answer(rejection.description, rejection.headers)
+            status, headers, body = _error_answer(span, rejection.description, rejection.headers)
             correlation_id = rejection.description.correlation_id
         except Exception as error:  # a fault of the endpoint itself: still one format, logged once, here
             correlation_id = head.correlation_id if head else None
             if (reason := exhaustion(error)) is None:
                 self._logger.error(correlation_id, error, "Endpoint failed on %s", printable(scope.path))
-                status, headers, body = error_answer(internal_error(correlation_id))
+                status, headers, body = _error_answer(span, internal_error(correlation_id))
             else:  # not a fault: out of descriptors or memory for now
                 refusal = self.sender.refusal(reason, correlation_id)
-                status, headers, body = error_answer(refusal.description, refusal.headers)
+                status, headers, body = _error_answer(span, refusal.description, refusal.headers)
         finally:
             self.drain.finished()
         # Whether a body may be left unread, so that the client is asked to close: no head means refused by the
@@ -107,7 +108,7 @@ class RequestPipeline:
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
         headers += self._decorations.headers(origin, self.drain.closing or unread_body)
         if span is not None:
-            RequestSpans.end(span, scope.method, status, body, correlation_id)
+            RequestSpans.end(span, scope.method, status, correlation_id)
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         elapsed = time.perf_counter() - started
         self._access_log.log(correlation_id, scope.method, scope.path, status, elapsed * 1000)
@@ -140,7 +141,7 @@ class RequestPipeline:
         if status < 400:
             return status, headers, content
         # Only a success is a file (see call_wsgi): an error's content is always its bytes.
-        return self._error(status, headers, cast(bytes, content), environ, head.correlation_id)
+        return self._error(status, headers, cast(bytes, content), environ, head.correlation_id, span)
 
     def _routed(self, environ: dict[str, Any]) -> bool:
         """Whether bottle has a route for the request's method and path (bottle answers 404 or 405 otherwise)."""
@@ -151,7 +152,13 @@ class RequestPipeline:
         return True
 
     def _error(
-        self, status: int, headers: Headers, content: bytes, environ: dict[str, Any], correlation_id: str | None
+        self,
+        status: int,
+        headers: Headers,
+        content: bytes,
+        environ: dict[str, Any],
+        correlation_id: str | None,
+        span: OpenSpan | None,
     ) -> Answer:
         """A handler's or bottle's error answer as a clean ErrorDescription; a 5xx is logged once here, with the
         fault's stack, and reaches the client as "internal error".
@@ -167,7 +174,7 @@ class RequestPipeline:
             description.correlation_id, made = correlation_id, False
         if status == 503 and description.code == EXHAUSTED:  # see errors.bottle_error
             refusal = self.sender.refusal(description.message, description.correlation_id)
-            return error_answer(refusal.description, refusal.headers)
+            return _error_answer(span, refusal.description, refusal.headers)
         if status >= 500:
             fault: BaseException | None = environ.get(FAULT_KEY)
             if fault is None:
@@ -178,9 +185,21 @@ class RequestPipeline:
                                    "Internal error")  # fmt: skip
             description = internal_error(description.correlation_id)
             description.status = status
-        return error_answer(description, headers, content if made else None)
+        return _error_answer(span, description, headers, content if made else None)
 
     def shutdown(self) -> None:
         """Ends the handler threads, if any, once no request needs them."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _error_answer(
+    span: OpenSpan | None,
+    description: ErrorDescription,
+    headers: Iterable[tuple[str, str]] = (),
+    content: bytes | None = None,
+) -> tuple[int, Headers, bytes]:
+    """error_answer, the answer's code noted on the request's span (which reports the code the client got)."""
+    if span is not None:
+        span.error_code = description.code
+    return error_answer(description, headers, content)

@@ -1,7 +1,6 @@
 """A span per request, when a tracer records them: begun before any check, ended with the answer's status and
 error code, current (as the request's W3C trace) while the handler runs, for the clients it calls to carry on."""
 
-import json
 from typing import Any, BinaryIO
 
 from http_endpoint.rsgi_bridge import Headers, WsgiApp, call_wsgi
@@ -33,7 +32,7 @@ class RequestSpans:
         return self._tracer.start_span(printable(scope.method), "server", parent, attributes)
 
     @staticmethod
-    def end(span: OpenSpan, method: str, status: int, body: bytes | BinaryIO, correlation_id: str | None) -> None:
+    def end(span: OpenSpan, method: str, status: int, correlation_id: str | None) -> None:
         """Ends the span with the status, the route served, the correlation id and an error's code; a 5xx marks it
         as failed (a 4xx is the client's mistake, not the server's failure: OpenTelemetry's HTTP conventions)."""
         attributes: Attributes = {"http.response.status_code": status}
@@ -41,7 +40,7 @@ class RequestSpans:
             attributes["hello_world.correlation_id"] = correlation_id
         if span.route is not None:
             attributes["http.route"] = span.route
-        code = _error_code(body) if status >= 400 else None
+        code = span.error_code if status >= 400 else None
         if code is not None:
             attributes["error.type"] = code
         name = f"{printable(method)} {span.route}" if span.route is not None else printable(method)
@@ -59,14 +58,3 @@ def call_traced(app: WsgiApp, environ: dict[str, Any], trace: TraceContext | Non
     if span is not None and route is not None:
         span.route = route.rule
     return answer
-
-
-def _error_code(body: bytes | BinaryIO) -> str | None:
-    """The code of an ErrorDescription answer (every error the endpoint sends is one)."""
-    if not isinstance(body, bytes):
-        return None
-    try:
-        code = json.loads(body).get("code")
-    except (ValueError, AttributeError):
-        return None
-    return code if isinstance(code, str) else None

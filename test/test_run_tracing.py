@@ -79,16 +79,20 @@ def test_requests_are_exported_as_spans_and_a_sigterm_loses_none(start_process: 
 
 def test_a_request_with_no_route_has_its_span_named_by_the_method(start_process: Start) -> None:
     """A path no route matches is named by its method alone (paths are unbounded); OTEL_SERVICE_NAME names the
-    service."""
+    service; every error span has the code of the answer's ErrorDescription."""
     with otlp_receiver() as (endpoint, received):
         process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, OTEL_SERVICE_NAME="greeter")
         requests.get(f"{url}/no/such/route", timeout=5)
+        assert requests.get(f"{url}/hello_world/greeting?name={'x' * 9000}", timeout=5).status_code == 414
         process.stop()
-        spans = received.wait_for(1, timeout=1.0)
+        spans = received.wait_for(2, timeout=1.0)
     (resource, span), *_ = [(r, s) for r, s in spans if attributes(s.attributes)["url.path"] == "/no/such/route"]
     assert resource["service.name"] == "greeter" and span.name == "GET"
     assert attributes(span.attributes)["http.response.status_code"] == 404
     assert attributes(span.attributes)["error.type"] == "NOT_FOUND" and span.status.code != STATUS_ERROR
+    # Refused by the endpoint's guards, before any route: the span still has the code the client got.
+    (refused,) = [s for _, s in spans if attributes(s.attributes)["http.response.status_code"] == 414]
+    assert attributes(refused.attributes)["error.type"] == "REQUEST_URI_TOO_LONG"
 
 
 def test_the_clients_carry_the_trace_on(start_process: Start) -> None:
