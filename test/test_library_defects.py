@@ -18,7 +18,9 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import bottle
@@ -474,3 +476,40 @@ def test_repaired_services_hand_their_references_to_their_tracer() -> None:
     references.put(Descriptor("hello-world", "controller", "default", "default", "1.0"), object())
     service.set_references(references)
     assert len(service._tracer._TRACERS) == 1
+
+
+def test_rest_client_still_sends_the_one_headers_dict_of_the_client_on_every_call() -> None:
+    """pip_services3_rpc 3.3.4 RestClient._call takes no headers of its own and sends the client's `_headers`, a
+    dict it even writes each call's correlation id into: a header added for one call is sent by every later call,
+    on any thread. TracedHttpClient (tracing/client_spans.py) gives each traced call a dict of its own."""
+    assert "headers" not in inspect.signature(RestClient._call).parameters
+    received: list[dict[str, str]] = []
+
+    class Recorder(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            received.append(dict(self.headers))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b'"ok"')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Recorder) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        client = RestClient()
+        client.configure(
+            ConfigParams.from_tuples(
+                "connection.protocol", "http", "connection.host", "127.0.0.1",
+                "connection.port", server.server_address[1], "options.correlation_id_place", "headers",
+            )
+        )  # fmt: skip
+        client.open(None)
+        client._headers["x-one-call"] = "1"
+        assert client._call("get", "/first", "c1") == "ok"
+        assert client._call("get", "/second", "c2") == "ok"
+        server.shutdown()
+    assert received[1]["x-one-call"] == "1"  # sent again: no call has headers of its own
+    assert client._headers["correlation_id"] == "c2"  # the client's dict, written by each call

@@ -18,7 +18,8 @@ from IHelloWorldTracer import Attributes, IHelloWorldTracer, enabled_tracer
 from tracing import trace_context
 
 # The headers of the call running on this thread: pip_services3_rpc 3.3.4 RestClient._call sends `self._headers`,
-# one dict per client, with no way to add a header to one call; a client shared by threads needs one per call.
+# one dict per client, with no way to add a header to one call; a client shared by threads needs one per call
+# (canary: test_library_defects, test_rest_client_still_sends_the_one_headers_dict_of_the_client_on_every_call).
 _CALL_HEADERS: ContextVar[dict[str, str] | None] = ContextVar("hello_world_call_headers", default=None)
 
 
