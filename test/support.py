@@ -163,10 +163,26 @@ class EndpointUnderTest(NamedTuple):
 Start = Callable[..., EndpointUnderTest]
 
 
+# Requests whose body never comes whole: chunked and by Content-Length, to a GET and to a POST route.
+STALLED_BODIES = [
+    b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+    b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+    b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n10\r\n{",
+    b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+]
+TCP_ESTABLISHED = 1
+
+
+def address_of(url: str) -> tuple[str, int]:
+    """The host and port of a base URL such as http://127.0.0.1:8080."""
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
 def raw_request(url: str, data: bytes, timeout: float = 5) -> tuple[int, bytes]:
     """Sends bytes as they are and returns the status and body of the answer (0 and b"" if none)."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+    with socket.create_connection(address_of(url), timeout=timeout) as sock:
         sock.sendall(data)
         response = http.client.HTTPResponse(sock)
         response.begin()
@@ -181,6 +197,46 @@ def assert_error(status: int, body: bytes, expected_status: int) -> dict:
     assert description["code"] and description["message"]
     assert description["stack_trace"] is None and description["cause"] is None
     return description
+
+
+def poll(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether `condition` holds within `timeout` s, checked every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)  # poll interval, not a wait for the condition
+    return True
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """The resident memory of process `pid` (this one by default), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def assert_answers_quickly(url: str, times: int = 5) -> None:
+    """/heartbeat answers every time within a second (wide margin: "working", not a speed claim)."""
+    for _ in range(times):
+        started = time.monotonic()
+        assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200
+        assert time.monotonic() - started < 1.0
+
+
+def non_reading_client(url: str, request: bytes, times: int) -> socket.socket:
+    """A connection that pipelines `request` `times` times and never reads (its receive buffer kept small)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(address_of(url))
+    sock.sendall(request * times)
+    return sock
+
+
+def still_connected(sock: socket.socket) -> bool:
+    """The client's kernel still sees the connection established (TCP_INFO's first byte is the TCP state)."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == TCP_ESTABLISHED
 
 
 def imported_project_modules(module_file: str) -> set[str]:
