@@ -1,6 +1,7 @@
 """Helpers the tests share: free ports, readiness polling, the real process in a subprocess."""
 
 import ast
+import contextlib
 import http.client
 import json
 import os
@@ -237,6 +238,26 @@ def non_reading_client(url: str, request: bytes, times: int) -> socket.socket:
 def still_connected(sock: socket.socket) -> bool:
     """The client's kernel still sees the connection established (TCP_INFO's first byte is the TCP state)."""
     return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == TCP_ESTABLISHED
+
+
+def read_available(read_end: int) -> bytes:
+    """Everything the pipe holds now, without waiting for more."""
+    os.set_blocking(read_end, False)
+    chunks = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(read_end, 65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_until(read_end: int, text: bytes, timeout: float = 10) -> bytes:
+    """What the pipe gives until `text` has come (polled, not waited for blindly)."""
+    received, deadline = b"", time.monotonic() + timeout
+    while text not in received:
+        assert time.monotonic() < deadline, f"{text!r} did not come within {timeout} s: {received[-200:]!r}"
+        received += read_available(read_end)
+        time.sleep(0.02)  # poll interval
+    return received
 
 
 def imported_project_modules(module_file: str) -> set[str]:

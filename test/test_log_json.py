@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import requests
-from test_log_output import heartbeats, read_available, read_until, service_writing_to
+from test_log_output import heartbeats, service_writing_to
 
-from support import ROOT, RUN_PY, process_env, wait_until_serving
+from support import ROOT, RUN_PY, process_env, read_available, read_until, wait_until_serving
 
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 CORE = ["time", "level", "logger", "correlation_id", "message"]

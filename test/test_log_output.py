@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from support import RUN_PY, metric, process_env, wait_until_serving
+from support import RUN_PY, metric, process_env, read_available, read_until, wait_until_serving
 
 BAD_NAME = "/hello_world/greeting?name=%00"
 DROPPED = re.compile(r"^\[hello-world:WARN:[^\]]+\] (\d+) log lines dropped while the output could not be written$")
@@ -41,26 +41,6 @@ def heartbeats(session: requests.Session, url: str, ids: range, timeout: float =
     """One heartbeat per id, each logged at INFO (ACCESS_LOG_LEVEL=info) under its correlation id `n<id>`."""
     for number in ids:
         assert session.get(f"{url}/heartbeat", params={"correlation_id": f"n{number}"}, timeout=timeout).ok
-
-
-def read_available(read_end: int) -> bytes:
-    """Everything the pipe holds now, without waiting for more."""
-    os.set_blocking(read_end, False)
-    chunks = []
-    with contextlib.suppress(BlockingIOError):
-        while chunk := os.read(read_end, 65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def read_until(read_end: int, text: bytes, timeout: float = 10) -> bytes:
-    """What the pipe gives until `text` has come (polled, not waited for blindly)."""
-    received, deadline = b"", time.monotonic() + timeout
-    while text not in received:
-        assert time.monotonic() < deadline, f"{text!r} did not come within {timeout} s"
-        received += read_available(read_end)
-        time.sleep(0.02)  # poll interval
-    return received
 
 
 def test_a_stdout_nobody_reads_holds_up_no_route_and_sigterm_still_exits_0(
