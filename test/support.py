@@ -260,6 +260,49 @@ def read_until(read_end: int, text: bytes, timeout: float = 10) -> bytes:
     return received
 
 
+@contextmanager
+def service_writing_to(stdout: int, tmp_path: Path, port: int, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """run.py with its stdout the descriptor `stdout` (stderr to a file); yields it once /heartbeat answers."""
+    environment = process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), **env)
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        popen = subprocess.Popen(
+            [sys.executable, str(RUN_PY)], cwd=tmp_path, env=environment, stdout=stdout, stderr=stderr
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(f"{url}/heartbeat")
+        yield popen, url
+    finally:
+        if popen.poll() is None:
+            popen.kill()
+        popen.wait()
+
+
+def heartbeats(session: requests.Session, url: str, ids: range, timeout: float = 5) -> None:
+    """One heartbeat per id, each logged at INFO (ACCESS_LOG_LEVEL=info) under its correlation id `n<id>`."""
+    for number in ids:
+        assert session.get(f"{url}/heartbeat", params={"correlation_id": f"n{number}"}, timeout=timeout).ok
+
+
+def output_when_the_reader_comes_back(
+    unread_pipe: tuple[int, int], tmp_path: Path, port: int, last: bytes, **env: str
+) -> bytes:
+    """All that run.py wrote to the pipe: 3,000 heartbeats logged while nobody reads it, 10 more once its reader
+    has come back (the last of them logged with `last` in its line), then its stop by SIGTERM (exit 0)."""
+    read_end, write_end = unread_pipe
+    with service_writing_to(write_end, tmp_path, port, ACCESS_LOG_LEVEL="info", **env) as (popen, url):
+        os.close(write_end)
+        with requests.Session() as session:
+            heartbeats(session, url, range(3000))
+            output = read_available(read_end)  # the reader comes back
+            heartbeats(session, url, range(3000, 3010))
+            output += read_until(read_end, last)
+        popen.send_signal(signal.SIGTERM)
+        assert popen.wait(timeout=15) == 0
+        output += read_until(read_end, b"Container hello-world stopped")
+    return output
+
+
 def imported_project_modules(module_file: str) -> set[str]:
     """The modules of this project (top-level .py files) that `module_file` imports."""
     tree = ast.parse(Path(module_file).read_text())
