@@ -181,6 +181,16 @@ def address_of(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
+@contextmanager
+def listening_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that a socket listens on and never answers: no one else can listen there, and a
+    connection to it is accepted by the kernel and then left waiting."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
 def raw_request(url: str, data: bytes, timeout: float = 5) -> tuple[int, bytes]:
     """Sends bytes as they are and returns the status and body of the answer (0 and b"" if none)."""
     with socket.create_connection(address_of(url), timeout=timeout) as sock:

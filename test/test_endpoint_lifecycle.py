@@ -13,7 +13,7 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException, ConnectionException
 
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-from support import Start, address_of, free_port
+from support import Start, address_of, free_port, listening_port
 
 # --- open, or fail fast ---------------------------------------------------------------------------
 
@@ -24,12 +24,8 @@ def test_open_serves_every_route_at_once(start_endpoint: Start) -> None:
 
 
 def test_port_in_use_fails_open_naming_host_and_port(start_endpoint: Start) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        with pytest.raises(ConnectionException, match=f"127.0.0.1:{port}.*(in use|Address)"):
-            start_endpoint(port=port)
+    with listening_port() as port, pytest.raises(ConnectionException, match=f"127.0.0.1:{port}.*(in use|Address)"):
+        start_endpoint(port=port)
 
 
 def test_two_instances_cannot_share_a_port(start_endpoint: Start) -> None:
