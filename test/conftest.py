@@ -14,6 +14,7 @@ import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes th
 import contextlib
 import os
 import signal
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -141,6 +142,15 @@ def start_endpoint() -> Iterator[Start]:
             service.close(None)
         services[0].release.set()
         endpoint.close(None)
+
+
+@pytest.fixture
+def stalled_sockets() -> Iterator[list[socket.socket]]:
+    """Connections a test leaves stalled, closed after it."""
+    sockets: list[socket.socket] = []
+    yield sockets
+    for sock in sockets:
+        sock.close()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """Helpers the tests share: free ports, readiness polling, the real process in a subprocess."""
 
 import ast
+import contextlib
 import http.client
 import json
 import os
@@ -163,10 +164,36 @@ class EndpointUnderTest(NamedTuple):
 Start = Callable[..., EndpointUnderTest]
 
 
+# Requests whose body never comes whole: chunked and by Content-Length, to a GET and to a POST route.
+STALLED_BODIES = [
+    b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc",
+    b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+    b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    b"Transfer-Encoding: chunked\r\n\r\n10\r\n{",
+    b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+]
+TCP_ESTABLISHED = 1
+
+
+def address_of(url: str) -> tuple[str, int]:
+    """The host and port of a base URL such as http://127.0.0.1:8080."""
+    host, port = url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+@contextmanager
+def listening_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that a socket listens on and never answers: no one else can listen there, and a
+    connection to it is accepted by the kernel and then left waiting."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
 def raw_request(url: str, data: bytes, timeout: float = 5) -> tuple[int, bytes]:
     """Sends bytes as they are and returns the status and body of the answer (0 and b"" if none)."""
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout) as sock:
+    with socket.create_connection(address_of(url), timeout=timeout) as sock:
         sock.sendall(data)
         response = http.client.HTTPResponse(sock)
         response.begin()
@@ -181,6 +208,109 @@ def assert_error(status: int, body: bytes, expected_status: int) -> dict:
     assert description["code"] and description["message"]
     assert description["stack_trace"] is None and description["cause"] is None
     return description
+
+
+def poll(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether `condition` holds within `timeout` s, checked every 50 ms."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)  # poll interval, not a wait for the condition
+    return True
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    """The resident memory of process `pid` (this one by default), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def assert_answers_quickly(url: str, times: int = 5) -> None:
+    """/heartbeat answers every time within a second (wide margin: "working", not a speed claim)."""
+    for _ in range(times):
+        started = time.monotonic()
+        assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200
+        assert time.monotonic() - started < 1.0
+
+
+def non_reading_client(url: str, request: bytes, times: int) -> socket.socket:
+    """A connection that pipelines `request` `times` times and never reads (its receive buffer kept small)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.connect(address_of(url))
+    sock.sendall(request * times)
+    return sock
+
+
+def still_connected(sock: socket.socket) -> bool:
+    """The client's kernel still sees the connection established (TCP_INFO's first byte is the TCP state)."""
+    return sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 8)[0] == TCP_ESTABLISHED
+
+
+def read_available(read_end: int) -> bytes:
+    """Everything the pipe holds now, without waiting for more."""
+    os.set_blocking(read_end, False)
+    chunks = []
+    with contextlib.suppress(BlockingIOError):
+        while chunk := os.read(read_end, 65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_until(read_end: int, text: bytes, timeout: float = 10) -> bytes:
+    """What the pipe gives until `text` has come (polled, not waited for blindly)."""
+    received, deadline = b"", time.monotonic() + timeout
+    while text not in received:
+        assert time.monotonic() < deadline, f"{text!r} did not come within {timeout} s: {received[-200:]!r}"
+        received += read_available(read_end)
+        time.sleep(0.02)  # poll interval
+    return received
+
+
+@contextmanager
+def service_writing_to(stdout: int, tmp_path: Path, port: int, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+    """run.py with its stdout the descriptor `stdout` (stderr to a file); yields it once /heartbeat answers."""
+    environment = process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), **env)
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        popen = subprocess.Popen(
+            [sys.executable, str(RUN_PY)], cwd=tmp_path, env=environment, stdout=stdout, stderr=stderr
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_serving(f"{url}/heartbeat")
+        yield popen, url
+    finally:
+        if popen.poll() is None:
+            popen.kill()
+        popen.wait()
+
+
+def heartbeats(session: requests.Session, url: str, ids: range, timeout: float = 5) -> None:
+    """One heartbeat per id, each logged at INFO (ACCESS_LOG_LEVEL=info) under its correlation id `n<id>`."""
+    for number in ids:
+        assert session.get(f"{url}/heartbeat", params={"correlation_id": f"n{number}"}, timeout=timeout).ok
+
+
+def output_when_the_reader_comes_back(
+    unread_pipe: tuple[int, int], tmp_path: Path, port: int, last: bytes, **env: str
+) -> bytes:
+    """All that run.py wrote to the pipe: 3,000 heartbeats logged while nobody reads it, 10 more once its reader
+    has come back (the last of them logged with `last` in its line), then its stop by SIGTERM (exit 0)."""
+    read_end, write_end = unread_pipe
+    with service_writing_to(write_end, tmp_path, port, ACCESS_LOG_LEVEL="info", **env) as (popen, url):
+        os.close(write_end)
+        with requests.Session() as session:
+            heartbeats(session, url, range(3000))
+            output = read_available(read_end)  # the reader comes back
+            heartbeats(session, url, range(3000, 3010))
+            output += read_until(read_end, last)
+        popen.send_signal(signal.SIGTERM)
+        assert popen.wait(timeout=15) == 0
+        output += read_until(read_end, b"Container hello-world stopped")
+    return output
 
 
 def imported_project_modules(module_file: str) -> set[str]:

@@ -1,4 +1,3 @@
-import socket
 import time
 
 import pytest
@@ -6,6 +5,7 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import InvocationException
 
 from HelloWorldRestClient import HelloWorldRestClient
+from support import listening_port
 
 
 def client_for(port: int, *options: object) -> HelloWorldRestClient:
@@ -21,10 +21,8 @@ def client_for(port: int, *options: object) -> HelloWorldRestClient:
 
 def test_timeout_is_read_in_milliseconds() -> None:
     """A server that accepts but never answers: a 300 ms timeout must give up in about 0.3 s, not 300 s."""
-    with socket.socket() as silent:
-        silent.bind(("127.0.0.1", 0))
-        silent.listen()
-        client = client_for(silent.getsockname()[1], "options.timeout", 300)
+    with listening_port() as silent_port:
+        client = client_for(silent_port, "options.timeout", 300)
         started = time.monotonic()
         with pytest.raises(InvocationException):
             client.greeting(None, "John")

@@ -3,7 +3,6 @@ json.loads; and a fault as one event in either format."""
 
 import contextlib
 import json
-import os
 import re
 import signal
 import subprocess
@@ -14,9 +13,8 @@ from typing import Any
 
 import pytest
 import requests
-from test_log_output import heartbeats, read_available, read_until, service_writing_to
 
-from support import ROOT, RUN_PY, process_env, wait_until_serving
+from support import ROOT, RUN_PY, output_when_the_reader_comes_back, process_env, wait_until_serving
 
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 CORE = ["time", "level", "logger", "correlation_id", "message"]
@@ -159,17 +157,7 @@ def test_a_fault_is_one_text_line_its_stack_escaped(tmp_path: Path, port: int) -
 
 
 def test_the_dropped_lines_line_is_json_too(tmp_path: Path, port: int, unread_pipe: tuple[int, int]) -> None:
-    read_end, write_end = unread_pipe
-    with service_writing_to(write_end, tmp_path, port, ACCESS_LOG_LEVEL="info", LOG_FORMAT="json") as (popen, url):
-        os.close(write_end)
-        with requests.Session() as session:
-            heartbeats(session, url, range(3000))
-            output = read_available(read_end)  # the reader comes back
-            heartbeats(session, url, range(3000, 3010))
-            output += read_until(read_end, b'"n3009"')
-        popen.send_signal(signal.SIGTERM)
-        assert popen.wait(timeout=15) == 0
-        output += read_until(read_end, b"Container hello-world stopped")
+    output = output_when_the_reader_comes_back(unread_pipe, tmp_path, port, b'"n3009"', LOG_FORMAT="json")
     events = [json.loads(line) for line in output.decode("ascii").splitlines()]
     told = [event for event in events if event["logger"] == "log-output"]
     assert len(told) == 1 and told[0]["level"] == "warn" and told[0]["dropped_lines"] > 0

@@ -5,7 +5,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,54 +12,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from support import RUN_PY, metric, process_env, wait_until_serving
+from support import heartbeats, metric, output_when_the_reader_comes_back, service_writing_to
 
 BAD_NAME = "/hello_world/greeting?name=%00"
 DROPPED = re.compile(r"^\[hello-world:WARN:[^\]]+\] (\d+) log lines dropped while the output could not be written$")
-
-
-@contextlib.contextmanager
-def service_writing_to(stdout: int, tmp_path: Path, port: int, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
-    """run.py with its stdout the descriptor `stdout` (stderr to a file); yields it once /heartbeat answers."""
-    environment = process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), **env)
-    with open(tmp_path / "stderr.txt", "w") as stderr:
-        popen = subprocess.Popen(
-            [sys.executable, str(RUN_PY)], cwd=tmp_path, env=environment, stdout=stdout, stderr=stderr
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_serving(f"{url}/heartbeat")
-        yield popen, url
-    finally:
-        if popen.poll() is None:
-            popen.kill()
-        popen.wait()
-
-
-def heartbeats(session: requests.Session, url: str, ids: range, timeout: float = 5) -> None:
-    """One heartbeat per id, each logged at INFO (ACCESS_LOG_LEVEL=info) under its correlation id `n<id>`."""
-    for number in ids:
-        assert session.get(f"{url}/heartbeat", params={"correlation_id": f"n{number}"}, timeout=timeout).ok
-
-
-def read_available(read_end: int) -> bytes:
-    """Everything the pipe holds now, without waiting for more."""
-    os.set_blocking(read_end, False)
-    chunks = []
-    with contextlib.suppress(BlockingIOError):
-        while chunk := os.read(read_end, 65536):
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def read_until(read_end: int, text: bytes, timeout: float = 10) -> bytes:
-    """What the pipe gives until `text` has come (polled, not waited for blindly)."""
-    received, deadline = b"", time.monotonic() + timeout
-    while text not in received:
-        assert time.monotonic() < deadline, f"{text!r} did not come within {timeout} s"
-        received += read_available(read_end)
-        time.sleep(0.02)  # poll interval
-    return received
 
 
 def test_a_stdout_nobody_reads_holds_up_no_route_and_sigterm_still_exits_0(
@@ -87,17 +42,7 @@ def test_a_stdout_nobody_reads_holds_up_no_route_and_sigterm_still_exits_0(
 def test_the_lines_dropped_are_told_in_one_line_where_they_are_missing_and_order_is_kept(
     tmp_path: Path, port: int, unread_pipe: tuple[int, int]
 ) -> None:
-    read_end, write_end = unread_pipe
-    with service_writing_to(write_end, tmp_path, port, ACCESS_LOG_LEVEL="info") as (popen, url):
-        os.close(write_end)
-        with requests.Session() as session:
-            heartbeats(session, url, range(3000))
-            output = read_available(read_end)  # the reader comes back
-            heartbeats(session, url, range(3000, 3010))
-            output += read_until(read_end, b"[n3009:")
-        popen.send_signal(signal.SIGTERM)
-        assert popen.wait(timeout=15) == 0
-        output += read_until(read_end, b"Container hello-world stopped")
+    output = output_when_the_reader_comes_back(unread_pipe, tmp_path, port, b"[n3009:")
     lines = output.decode().splitlines()
     told = [(index, int(match[1])) for index, line in enumerate(lines) if (match := DROPPED.match(line))]
     assert len(told) == 1, told

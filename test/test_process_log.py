@@ -1,40 +1,17 @@
 """The log's parts on their own: QueuedStream and LogWriter on real pipes, LogRateLimit's windows."""
 
-import contextlib
-import os
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from process.LogRateLimit import LogRateLimit
 from process.LogWriter import MAX_QUEUED_LINES, LogWriter
 from process.Streams import QueuedStream
+from support import read_until
 
 
-@pytest.fixture
-def pipe() -> Iterator[tuple[int, int]]:
-    read_end, write_end = os.pipe()
-    yield read_end, write_end
-    for end in (read_end, write_end):
-        with contextlib.suppress(OSError):
-            os.close(end)
-
-
-def read_until(read_end: int, text: bytes, timeout: float = 10) -> bytes:
-    """What the pipe gives until `text` has come (polled)."""
-    os.set_blocking(read_end, False)
-    received, deadline = b"", time.monotonic() + timeout
-    while text not in received:
-        assert time.monotonic() < deadline, f"{text!r} did not come within {timeout} s: {received[-200:]!r}"
-        with contextlib.suppress(BlockingIOError):
-            received += os.read(read_end, 65536)
-        time.sleep(0.01)  # poll interval
-    return received
-
-
-def test_a_partial_line_waits_for_its_end_and_what_the_encoding_cannot_take_is_escaped(pipe: tuple[int, int]) -> None:
-    read_end, write_end = pipe
+def test_a_partial_line_waits_for_its_end_and_what_the_encoding_cannot_take_is_escaped(
+    unread_pipe: tuple[int, int],
+) -> None:
+    read_end, write_end = unread_pipe
     with open(write_end, "w", encoding="ascii", closefd=False) as wrapped:
         stream = QueuedStream(wrapped)
         stream.write("a")
@@ -46,8 +23,8 @@ def test_a_partial_line_waits_for_its_end_and_what_the_encoding_cannot_take_is_e
         assert read_until(read_end, b"unended") == b"unended"
 
 
-def test_a_writer_on_a_pipe_nobody_reads_never_waits_and_its_drain_gives_up(pipe: tuple[int, int]) -> None:
-    read_end, write_end = pipe
+def test_a_writer_on_a_pipe_nobody_reads_never_waits_and_its_drain_gives_up(unread_pipe: tuple[int, int]) -> None:
+    read_end, write_end = unread_pipe
     writer = LogWriter(write_end)
     line = b"x" * 99 + b"\n"
     started = time.monotonic()

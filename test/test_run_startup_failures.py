@@ -1,6 +1,5 @@
 """`python run.py` failing to start: one line naming the cause, exit status 1, nothing left running."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from process.PythonVersion import unsupported_python
 from support import (
     RUN_PY,
     assert_one_line_failure,
+    listening_port,
     other_python,
 )
 
@@ -39,10 +39,7 @@ def test_empty_config_exits_1_with_one_line(run_to_exit: RunToExit, tmp_path: Pa
 
 
 def test_port_in_use_exits_1_within_2_s_naming_host_and_port(run_to_exit: RunToExit) -> None:
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
+    with listening_port() as port:
         started = time.monotonic()
         result = run_to_exit(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
         assert time.monotonic() - started < 2

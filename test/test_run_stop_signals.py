@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -209,13 +210,12 @@ def test_sighup_keeps_being_ignored_under_nohup(tmp_path: Path, port: int) -> No
     assert "SIGHUP received" not in output.read_text()
 
 
-SLOW_CLOSE = """
-import threading
+# A component's module: NAME, always open, its close the statements that follow (indented to fit).
+OPENABLE = """
 from pip_services3_commons.run import IOpenable
-from process.StopSignals import REPEAT_GRACE
 
 
-class SlowClose(IOpenable):
+class NAME(IOpenable):
     def is_open(self):
         return True
 
@@ -223,18 +223,23 @@ class SlowClose(IOpenable):
         pass
 
     def close(self, correlation_id):
-        threading.Event().wait(REPEAT_GRACE + 0.1)  # slow from the start, a minute in all
-        print("slow close under way", flush=True)
-        threading.Event().wait(60)
+"""
+SLOW_CLOSE = """
+import threading
+from process.StopSignals import REPEAT_GRACE
+
+threading.Event().wait(REPEAT_GRACE + 0.1)  # slow from the start, a minute in all
+print("slow close under way", flush=True)
+threading.Event().wait(60)
 """
 
 
 def start_with_component(
-    start_process: Start, tmp_path: Path, source: str, type_name: str, **env: str
+    start_process: Start, tmp_path: Path, close: str, type_name: str, **env: str
 ) -> tuple[RunningProcess, str]:
-    """The process with one more component, of class `type_name` defined by `source`."""
+    """The process with one more component, of class `type_name`, whose close runs the statements `close`."""
     module = type_name.lower()
-    (tmp_path / f"{module}.py").write_text(source)
+    (tmp_path / f"{module}.py").write_text(OPENABLE.replace("NAME", type_name) + textwrap.indent(close, " " * 8))
     config = (ROOT / "config.yml").read_text() + f'\n- type: "{type_name},{module}"\n'
     (tmp_path / f"{module}.yml").write_text(config)
     return start_process("-c", f"{module}.yml", PYTHONPATH=str(tmp_path), **env)
@@ -270,20 +275,10 @@ def test_the_same_signal_twice_back_to_back_is_one_request(start_process: Start,
 
 HELD_CLOSE = """
 import os
-from pip_services3_commons.run import IOpenable
 
-
-class HeldClose(IOpenable):
-    def is_open(self):
-        return True
-
-    def open(self, correlation_id):
-        pass
-
-    def close(self, correlation_id):
-        release = os.open(os.environ["RELEASE_FIFO"], os.O_RDWR)  # does not wait for a writer
-        print("close held", flush=True)
-        os.read(release, 1)  # until the test writes
+release = os.open(os.environ["RELEASE_FIFO"], os.O_RDWR)  # does not wait for a writer
+print("close held", flush=True)
+os.read(release, 1)  # until the test writes
 """
 
 

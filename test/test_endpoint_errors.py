@@ -1,0 +1,97 @@
+"""One error format: every refusal and fault an ErrorDescription in JSON, bounded, never with its stack trace."""
+
+from library_fixes.error_bodies import MAX_ERROR_TEXT
+from library_fixes.loggers import UtcConsoleLogger
+
+import errno
+import http.client
+from collections.abc import Callable
+
+import pytest
+import requests
+
+from http_endpoint.rsgi_bridge import call_wsgi
+from support import Start, address_of, assert_error
+
+
+def test_unknown_route_gets_404_json(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    response = requests.get(f"{url}/nowhere", params={"correlation_id": "c-404"}, timeout=5)
+    description = assert_error(response.status_code, response.content, 404)
+    assert (description["code"], description["correlation_id"]) == ("NOT_FOUND", "c-404")
+
+
+def test_a_404_message_is_bounded_as_every_error_message(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    response = requests.get(f"{url}/" + "B" * 5000, timeout=5)
+    message = assert_error(response.status_code, response.content, 404)["message"]
+    assert message.startswith("Not found: '/BBB") and len(message) <= MAX_ERROR_TEXT
+
+
+def test_wrong_method_gets_405_json_with_allow(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    response = requests.delete(f"{url}/heartbeat", timeout=5)
+    assert_error(response.status_code, response.content, 405)
+    assert response.headers["Allow"] == "GET"
+
+
+def test_unexpected_exception_gets_internal_error_and_is_logged(start_endpoint: Start, capfd) -> None:
+    """Logged once, with its stack, by the service's console logger (the library's logs only a plain exception's
+    message)."""
+    logger = UtcConsoleLogger()
+    _, _, url = start_endpoint(logger=logger)
+    response = requests.get(f"{url}/probe/boom", headers={"correlation_id": "c-500"}, timeout=5)
+    description = assert_error(response.status_code, response.content, 500)
+    assert (description["message"], description["correlation_id"]) == ("internal error", "c-500")
+    assert "secret" not in response.text and "Traceback" not in response.text
+    logged = capfd.readouterr().err
+    assert "[c-500:ERROR:" in logged and "secret detail" in logged and "Traceback" in logged
+
+
+def test_service_errors_lose_their_stack_trace(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint()
+    response = requests.post(f"{url}/adder/add", json={"a": "not a number"}, timeout=5)
+    description = assert_error(response.status_code, response.content, 400)
+    assert description["category"] == "BadRequest"
+
+
+def test_maintenance_answers_503_with_retry_after_but_to_liveness(start_endpoint: Start) -> None:
+    """Readiness (/status) and every route but liveness: a pod in maintenance leaves the Service's endpoints, and
+    is not restarted for it (a restart would not end maintenance, only lose the pod's warm state)."""
+    _, _, url = start_endpoint("options.maintenance_enabled", True)
+    for path in ("/status", "/probe/boom", "/nowhere"):
+        response = requests.get(f"{url}{path}", timeout=5)
+        description = assert_error(response.status_code, response.content, 503)
+        assert description["message"] == "Service is in maintenance"
+        assert response.headers["Retry-After"] == "3600"
+    assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200
+
+
+@pytest.mark.parametrize("target", ["/nope", "/hello_world/greeting?name=%01"], ids=["404", "400"])
+def test_a_head_error_answer_has_the_length_of_the_get_one(start_process: Callable, target: str) -> None:
+    """RFC 9110: HEAD's Content-Length is what GET's would be (the outside tester found 175 against 184)."""
+    _, url = start_process()
+    lengths = {}
+    for method in ("GET", "HEAD"):
+        connection = http.client.HTTPConnection(*address_of(url), timeout=5)
+        connection.request(method, target)
+        response = connection.getresponse()
+        response.read()
+        lengths[method] = (response.status, response.getheader("Content-Length"))
+        connection.close()
+    assert lengths["HEAD"] == lengths["GET"] and lengths["GET"][1] is not None
+
+
+def test_a_failure_the_app_reports_with_exc_info_reaches_the_endpoint_as_itself() -> None:
+    """bottle reports a failure of its own error handling (Python 3.15 at the open-files limit: formatting the
+    traceback imports a module) as an HTML 500 with exc_info: the bridge raises it, so the pipeline can tell a
+    descriptor shortage (503) from a fault."""
+    failure = OSError(errno.EMFILE, "Too many open files")
+
+    def app(environ: dict, start_response: Callable) -> list[bytes]:
+        start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")], (OSError, failure, None))
+        return [b"<h1>Critical error</h1>"]
+
+    with pytest.raises(OSError) as raised:
+        call_wsgi(app, {})
+    assert raised.value is failure
