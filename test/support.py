@@ -22,7 +22,7 @@ import requests
 from pip_services3_commons.commands import Command, CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import TypeCode
-from pip_services3_commons.refer import Descriptor, References
+from pip_services3_commons.refer import Descriptor, IReferences, References
 from pip_services3_commons.validate import ObjectSchema
 from pip_services3_container.config import ContainerConfigReader
 from pip_services3_rpc.services import CommandableHttpService, RestService
@@ -30,7 +30,7 @@ from pip_services3_rpc.services import CommandableHttpService, RestService
 from bench.ports import free_port  # noqa: F401 (the one free_port, shared with the benchmark; the tests import it from here)
 from HelloWorldController import HelloWorldController
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-from HelloWorldProcess import CONFIG_PATH
+from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from process.Parameters import PARAMETERS
 
@@ -397,3 +397,29 @@ def assert_one_line_failure(result: subprocess.CompletedProcess, *expected: str)
     assert len(lines) == 1, lines
     for text in expected:
         assert text in lines[0]
+
+
+class ObservedProcess(HelloWorldProcess):
+    """The process, keeping the references the container hands itself when it opens (Container.set_references,
+    the container's public hook): the components it built, as a component of it would see them."""
+
+    references: IReferences | None = None
+
+    def set_references(self, references: IReferences) -> None:
+        super().set_references(references)
+        self.references = references
+
+
+@contextmanager
+def opened_process(port: int) -> Iterator[ObservedProcess]:
+    """The container as run.py builds it from config.yml, open and serving on 127.0.0.1:`port` (DEFAULT_NAME
+    Tester), closed afterwards."""
+    process = ObservedProcess()
+    params = ConfigParams.from_tuples("HTTP_HOST", "127.0.0.1", "HTTP_PORT", port, "DEFAULT_NAME", "Tester")
+    process.read_config_from_file(None, str(CONFIG_PATH), params)
+    process.open(None)
+    try:
+        wait_until_serving(f"http://127.0.0.1:{port}/heartbeat")
+        yield process
+    finally:
+        process.close(None)

@@ -2,30 +2,23 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
 
 import HelloWorldDirectClient
 from HelloWorldDirectClient import HelloWorldDirectClient as DirectClient
-from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
-from support import imports_no_component_class, metric, wait_until_serving
+from support import imports_no_component_class, metric, opened_process
 
 
 @pytest.fixture
 def live(port: int) -> Iterator[tuple[DirectClient, str]]:
     """The direct client referenced to a running container's components, as a component of it would be."""
-    process = HelloWorldProcess()
-    params = ConfigParams.from_tuples("HTTP_HOST", "127.0.0.1", "HTTP_PORT", port, "DEFAULT_NAME", "Tester")
-    process.read_config_from_file(None, str(CONFIG_PATH), params)
-    process.open(None)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_serving(f"{url}/heartbeat")
-    client = DirectClient()
-    client.set_references(process._references)
-    client.open(None)
-    yield client, url
-    client.close(None)
-    process.close(None)
+    with opened_process(port) as process:
+        assert process.references is not None
+        client = DirectClient()
+        client.set_references(process.references)
+        client.open(None)
+        yield client, f"http://127.0.0.1:{port}"
+        client.close(None)
 
 
 def test_greets_rejects_with_the_controller_code_and_counts_exactly_in_metrics(live) -> None:

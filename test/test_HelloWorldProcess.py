@@ -18,18 +18,13 @@ from http_endpoint.options import ACCESS_LOG_LEVELS
 from process.ConfigReader import read_config
 from process.LogFormat import LEVELS
 from process.Parameters import PARAMETERS, host_problem, log_level_problem, name_problem
-from support import configured_descriptors, metric, wait_until_serving
+from support import ObservedProcess, configured_descriptors, metric, opened_process, wait_until_serving
 
 
 @pytest.fixture
-def process(port: int) -> Iterator[HelloWorldProcess]:
-    process = HelloWorldProcess()
-    params = ConfigParams.from_tuples("HTTP_HOST", "127.0.0.1", "HTTP_PORT", port, "DEFAULT_NAME", "Tester")
-    process.read_config_from_file(None, str(CONFIG_PATH), params)
-    process.open(None)
-    wait_until_serving(f"http://127.0.0.1:{port}/heartbeat")
-    yield process
-    process.close(None)
+def process(port: int) -> Iterator[ObservedProcess]:
+    with opened_process(port) as process:
+        yield process
 
 
 def test_config_is_valid_yaml_listing_the_components() -> None:
@@ -51,17 +46,19 @@ def test_config_is_valid_yaml_listing_the_components() -> None:
     }
 
 
-def test_every_configured_component_is_created_and_opened(process: HelloWorldProcess) -> None:
-    references = process._references
+def test_every_configured_component_is_created_and_opened(process: ObservedProcess) -> None:
+    references = process.references
+    assert references is not None
     for descriptor in configured_descriptors():
         component = references.get_one_required(descriptor)
         if isinstance(component, IOpenable):
             assert component.is_open(), descriptor
 
 
-def test_components_are_configured_and_referenced(process: HelloWorldProcess, port: int) -> None:
+def test_components_are_configured_and_referenced(process: ObservedProcess, port: int) -> None:
     url = f"http://127.0.0.1:{port}"
-    references = process._references
+    references = process.references
+    assert references is not None
     controller = references.get_one_required(Descriptor("hello-world", "controller", "*", "*", "1.0"))
     service = references.get_one_required(Descriptor("hello-world", "service", "http", "*", "1.0"))
     assert isinstance(controller, HelloWorldController)
@@ -72,20 +69,18 @@ def test_components_are_configured_and_referenced(process: HelloWorldProcess, po
 
 
 def test_closing_closes_every_component(port: int) -> None:
-    process = HelloWorldProcess()
-    process.read_config_from_file(None, str(CONFIG_PATH), ConfigParams.from_tuples("HTTP_PORT", port))
-    process.open(None)
-    references = process._references
-    openables = [c for c in references.get_all() if isinstance(c, IOpenable)]
-    process.close(None)
+    with opened_process(port) as process:
+        assert process.references is not None
+        openables = [c for c in process.references.get_all() if isinstance(c, IOpenable)]
     assert openables
     assert not any(c.is_open() for c in openables)
 
 
-def test_each_greeting_is_counted_exactly_once(process: HelloWorldProcess, port: int) -> None:
+def test_each_greeting_is_counted_exactly_once(process: ObservedProcess, port: int) -> None:
     """Log and Prometheus counters both move by exactly N for N calls (the library's shared list made it 6N)."""
     url, labels = f"http://127.0.0.1:{port}", {"service": "hello_world", "command": "greeting"}
-    (log_counters,) = process._references.get_optional(Descriptor("pip-services", "counters", "log", "*", "1.0"))
+    assert process.references is not None
+    (log_counters,) = process.references.get_optional(Descriptor("pip-services", "counters", "log", "*", "1.0"))
 
     def counted() -> tuple[int, float]:
         logged = sum(c.count for c in log_counters.get_all() if c.name == "hello_world.greeting.exec_count")
@@ -99,7 +94,7 @@ def test_each_greeting_is_counted_exactly_once(process: HelloWorldProcess, port:
 
 
 def test_metrics_count_rejections_as_errors_and_log_them_at_info(
-    process: HelloWorldProcess, port: int, capsys: pytest.CaptureFixture
+    process: ObservedProcess, port: int, capsys: pytest.CaptureFixture
 ) -> None:
     """exec_count counts every call, exec_errors the rejected ones, exec_time times each once; a rejection is one
     INFO line, no ERROR."""
@@ -115,7 +110,7 @@ def test_metrics_count_rejections_as_errors_and_log_them_at_info(
     assert re.search(r"^\[m-1:INFO:.*Rejected hello_world.greeting: NAME_HAS_CONTROL_CHARACTERS", output.out, re.M)
 
 
-def test_commandable_calls_are_counted_exactly_and_both_documents_listed(process: HelloWorldProcess, port: int) -> None:
+def test_commandable_calls_are_counted_exactly_and_both_documents_listed(process: ObservedProcess, port: int) -> None:
     url = f"http://127.0.0.1:{port}"
     labels = {"service": "v1/hello_world", "command": "greeting"}
     for body in ({"name": "John"}, {}, {"name": "x" * 300}, ["John"], {"name": "Ann"}):
