@@ -75,7 +75,7 @@ class Parameter:
 
 
 # The parameters config.yml reads, in README's order. `run.py --help` prints this table and
-# test_run.py checks that README's configuration table says the same.
+# test_run_parameters.py checks that README's configuration table says the same.
 PARAMETERS = (
     Parameter(
         "HTTP_HOST",
