@@ -4,7 +4,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -16,7 +15,7 @@ from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import OPENAPI_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from IHelloWorldController import IHelloWorldController
-from support import imported_project_modules, imports_no_component_class, serving
+from support import address_of, imported_project_modules, imports_no_component_class, serving
 
 
 def test_greets_the_given_name_as_a_json_string(service_url: str) -> None:
@@ -48,8 +47,7 @@ def get_greeting(url: str, query: str, **headers: str) -> tuple[int, str, object
 
     Returns the status, the content type and the decoded JSON body.
     """
-    address = urlsplit(url)
-    connection = http.client.HTTPConnection(address.hostname, address.port, timeout=5)
+    connection = http.client.HTTPConnection(*address_of(url), timeout=5)
     try:
         connection.request("GET", f"/hello_world/greeting?{query}", headers=headers)
         response = connection.getresponse()

@@ -14,7 +14,7 @@ from pip_services3_commons.errors import BadRequestException
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from HelloWorldRestClient import HelloWorldRestClient
-from support import RunningProcess
+from support import RunningProcess, address_of
 from tracing import trace_context
 from tracing.trace_context import TraceContext
 
@@ -100,7 +100,7 @@ def test_the_clients_carry_the_trace_on(start_process: Start) -> None:
     given a trace id as its correlation id belongs to that trace."""
     with otlp_receiver() as (endpoint, received):
         process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
-        port = url.rpartition(":")[2]
+        _, port = address_of(url)
         for client_type in (HelloWorldRestClient, HelloWorldCommandableHttpClient):
             client: Any = client_type()
             client.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", port))
