@@ -140,8 +140,7 @@ def _target_size(path: str, query: str) -> int:
 
 
 def trace_of(headers: dict[str, str]) -> TraceContext | None:
-    """The request's W3C trace (headers as WSGI keys): None when it has no `traceparent`, or a malformed one, or
-    several (joined by ", ", they are malformed too, as W3C 3.2 wants them read)."""
+    """The request's W3C trace (headers as WSGI keys, several joined by ", "): see trace_context.parse."""
     traceparent = headers.get("HTTP_TRACEPARENT")
     return None if traceparent is None else trace_context.parse(traceparent, headers.get("HTTP_TRACESTATE"))
 

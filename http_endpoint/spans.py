@@ -17,12 +17,12 @@ class RequestSpans:
         self._tracer = tracer
 
     def begin(self, scope: Any) -> OpenSpan:
-        """The request's span, the child of the caller's `traceparent` (one, valid; else a new trace), begun
-        before the guards so that a request they refuse has its span too."""
-        traceparents = scope.headers.get_all("traceparent")
-        parent = None
-        if len(traceparents) == 1:
-            parent = trace_context.parse(traceparents[0], ",".join(scope.headers.get_all("tracestate")) or None)
+        """The request's span, the child of the caller's trace as guards.trace_of reads it (else a new trace),
+        begun before the guards so that a request they refuse has its span too."""
+        parent = trace_context.parse(
+            ",".join(scope.headers.get_all("traceparent")) or None,
+            ",".join(scope.headers.get_all("tracestate")) or None,
+        )
         attributes: Attributes = {
             "http.request.method": printable(scope.method),
             "url.path": printable(scope.path),

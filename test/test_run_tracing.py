@@ -1,6 +1,7 @@
 """Tracing in the whole process (`python run.py`): W3C trace context on the endpoint, the clients carrying it on,
 and OpenTelemetry spans exported to a real OTLP/HTTP receiver only when OTEL_EXPORTER_OTLP_ENDPOINT is set."""
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from pip_services3_commons.errors import BadRequestException
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from HelloWorldRestClient import HelloWorldRestClient
-from support import RunningProcess, address_of
+from support import RunningProcess, address_of, raw_request
 from tracing import trace_context
 from tracing.trace_context import TraceContext
 
@@ -46,6 +47,25 @@ def test_a_malformed_traceparent_is_ignored_and_never_logged(start_process: Star
         assert requests.get(greeting, headers={"traceparent": junk}, timeout=5).status_code == 200
     process.stop()
     assert "junk" not in process.output and "a" * 40 not in process.output
+
+
+def test_several_traceparents_are_one_malformed_trace_for_the_correlation_id_and_the_span(start_process: Start) -> None:
+    """Two headers (a future version first, whose extra fields could swallow the second): no trace, so no trace
+    id as the correlation id, and the span starts a trace of its own."""
+    with otlp_receiver() as (endpoint, received):
+        process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        future = f"cc-{'1' * 32}-{'2' * 16}-01-x"
+        for first, second in ((future, TRACEPARENT), (TRACEPARENT, future)):
+            request = (
+                f"GET /hello_world/greeting?name={'x' * 300} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+                f"traceparent: {first}\r\ntraceparent: {second}\r\n\r\n"
+            )
+            status, body = raw_request(url, request.encode())
+            assert status == 400 and json.loads(body)["correlation_id"] is None
+        process.stop()
+        spans = received.wait_for(2, timeout=1.0)
+    assert {span.trace_id.hex() for _, span in spans}.isdisjoint({"1" * 32, TRACE_ID})
+    assert all(not span.parent_span_id for _, span in spans)
 
 
 def test_requests_are_exported_as_spans_and_a_sigterm_loses_none(start_process: Start) -> None:

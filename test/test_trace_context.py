@@ -29,6 +29,7 @@ def test_a_valid_traceparent_gives_its_trace_parent_and_sampled_flag() -> None:
         f"00-{TRACE_ID}-{PARENT_ID}-0x",
         f"0-{TRACE_ID}-{PARENT_ID}-01",
         VALID + ", " + VALID,  # two traceparent headers, joined
+        f"cc-{TRACE_ID}-{PARENT_ID}-01-x, " + VALID,  # a future version first: its "-x" must not swallow the next
         f"00_{TRACE_ID}_{PARENT_ID}_01",
         f"00-{TRACE_ID}-{PARENT_ID}-01\n",
     ],

@@ -36,8 +36,10 @@ class TraceContext:
 def parse(traceparent: str | None, tracestate: str | None = None) -> TraceContext | None:
     """The trace a request is part of, or None when `traceparent` is absent or malformed: the request then starts
     a new trace (W3C 4.3), it is never refused. A future version (not 00, not the invalid ff) is read leniently:
-    its first four fields, followed by nothing or by "-" and more (W3C 4.5)."""
-    if traceparent is None:
+    its first four fields, followed by nothing or by "-" and more (W3C 4.5). A value with a comma is several
+    `traceparent` headers joined as an HTTP list, which is malformed too (W3C 3.2: one header, not a list).
+    """
+    if traceparent is None or "," in traceparent:
         return None
     match = _TRACEPARENT.fullmatch(traceparent.strip(" \t"))
     if match is None:
