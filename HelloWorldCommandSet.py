@@ -43,7 +43,7 @@ class StrictCommand(Command):
 
 
 class HelloWorldCommandSet(CommandSet):
-    """A command per name operation (NAME_OPERATIONS: `greeting`): parameters {"name": optional string}; result
+    """A command per name operation (NAME_OPERATIONS): parameters {"name": optional string}; result
     the operation's text, as the controller's method of that name answers it."""
 
     def __init__(self, controller: IHelloWorldController) -> None:

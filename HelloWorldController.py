@@ -46,7 +46,7 @@ class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):
         self._default_name = default_name.strip()
 
     def get_command_set(self) -> CommandSet:
-        """The commands other services call through the commandable service and clients: `greeting`."""
+        """The commands other services call through the commandable service and clients: one per name operation."""
         if self._command_set is None:
             self._command_set = HelloWorldCommandSet(self)
         return self._command_set

@@ -72,8 +72,8 @@ def check_name_argument(name: object, correlation_id: str | None = None) -> None
 
 
 class IHelloWorldController(ABC):
-    """Composes greetings; the rules a name must follow belong to the implementation, and every
-    transport reaches them through this one method."""
+    """Answers the name operations (NAME_OPERATIONS); the rules a name must follow belong to the implementation,
+    and every transport reaches them through these methods."""
 
     @abstractmethod
     def greeting(self, name: str | None, correlation_id: str | None = None) -> str:

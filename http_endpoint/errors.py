@@ -1,7 +1,7 @@
 """One path from any failure to the answer a client gets: a Pip.Services ErrorDescription in JSON, no internals."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-from library_fixes.error_bodies import ERROR_KEY, bounded, error_json
+from library_fixes.error_bodies import ERROR_KEY, error_json
 
 import errno
 import json
@@ -14,6 +14,7 @@ import bottle
 from pip_services3_commons.errors import ApplicationException, ErrorDescription
 
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY, Headers
+from process.LogText import bounded
 
 JSON = "application/json"
 # Pip.Services error categories of the statuses the endpoint answers itself.
@@ -82,7 +83,7 @@ def of_service_answer(status: int, content: bytes, correlation_id: str | None) -
         description.status = status
         description.correlation_id = description.correlation_id or correlation_id
         return description
-    return describe(status, correlation_id, content.decode("utf-8", "replace")[:200] or None)
+    return describe(status, correlation_id, bounded(content.decode("utf-8", "replace")) or None)
 
 
 def fault_event(exception: BaseException, correlation_id: str | None) -> ApplicationException:

@@ -3,14 +3,11 @@ pip_services3_commons 3.3.14's ValidationException)."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
-from typing import overload
-
 from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import ErrorDescription, ErrorDescriptionFactory
 
-# Characters of an error's message or of one of its details sent to a client, and of a text logged (escaped): they
-# may quote what a client sent (an unexpected property's name), which must not come back or reach a log unbounded.
-MAX_ERROR_TEXT = 300
+from process.LogText import bounded
+
 # Where a service leaves, in the WSGI environ, the ErrorDescription whose JSON it answered: an endpoint that makes
 # every error answer itself (HelloWorldHttpEndpoint) takes it from there instead of parsing the body back.
 ERROR_KEY = "hello_world.error"
@@ -22,7 +19,7 @@ def error_description(error: Exception) -> ErrorDescription:
     pip_services3_rpc 3.3.4 RestService.send_error (HttpResponseSender.send_error) puts the server's stack
     trace and the error's cause into every error body sent to clients. And pip_services3_commons 3.3.14
     ValidationException quotes every failed rule in its message and, as JSON, in its details (10,000 unexpected
-    properties made a 2.7 MB answer): the message and each detail are cut to MAX_ERROR_TEXT characters (see bounded).
+    properties made a 2.7 MB answer): the message and each detail are cut (process.LogText.bounded).
     """
     description = ErrorDescriptionFactory.create(error)
     description.stack_trace = None
@@ -37,13 +34,3 @@ def error_json(description: ErrorDescription) -> str:
     """The one serialization of an error answer's body."""
     text: str = JsonConverter.to_json(description)
     return text
-
-
-@overload
-def bounded(text: str, limit: int = MAX_ERROR_TEXT) -> str: ...
-@overload
-def bounded(text: None, limit: int = MAX_ERROR_TEXT) -> None: ...
-def bounded(text: str | None, limit: int = MAX_ERROR_TEXT) -> str | None:
-    """`text` cut to `limit` characters, "…" marking a cut (within the limit), so that what a client sent cannot make
-    an answer or a log line as long as it likes."""
-    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"

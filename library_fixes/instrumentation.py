@@ -4,7 +4,6 @@ the component's own, no message formatted that no logger writes."""
 
 import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 from library_fixes.counters import LeanCompositeCounters
-from library_fixes.error_bodies import MAX_ERROR_TEXT
 from library_fixes.loggers import LevelCheckingCompositeLogger
 
 import time
@@ -122,11 +121,9 @@ class InstrumentedCall:
     def _log_rejection(self, error: ApplicationException) -> None:
         """Logs a rejection at INFO, at most LINES_PER_SECOND of a kind a second (see process/LogRateLimit.py); the
         others are counted in `log.suppressed_lines` and summarized in one line once their second is over."""
-        kind = f"{self._name}: {printable(error.code or '', MAX_ERROR_TEXT)}"
+        kind = f"{self._name}: {printable(error.code or '')}"
         if REJECTIONS.admit(kind, lambda count: self._logger.info(None, SUPPRESSED_REJECTIONS, count, kind)):
-            self._logger.info(
-                self._correlation_id, "Rejected %s %s", kind, printable(error.message or "", MAX_ERROR_TEXT)
-            )
+            self._logger.info(self._correlation_id, "Rejected %s %s", kind, printable(error.message or ""))
         else:
             self._counters.increment_one(SUPPRESSED_LINES_COUNTER)
 

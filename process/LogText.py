@@ -1,14 +1,26 @@
 """The one escaping policy for text a client sent, wherever it reaches a log line (paths, methods, names,
 error messages): escaped, never dropped, and bounded."""
 
+from typing import overload
+
 from process import LogFormat
 
-# The longest client-controlled text a log line quotes.
-MAX_LOGGED = 256
+# The longest text a client sent (or a message quoting it: an unexpected property's name, a path) that the service
+# repeats, in an error answer's message or detail and in a log line: it must not come back or be logged unbounded.
+MAX_CLIENT_TEXT = 300
 
 
-def printable(text: str, limit: int = MAX_LOGGED) -> str:
-    """`text` made safe to log, cut at `limit` characters.
+@overload
+def bounded(text: str, limit: int = MAX_CLIENT_TEXT) -> str: ...
+@overload
+def bounded(text: None, limit: int = MAX_CLIENT_TEXT) -> None: ...
+def bounded(text: str | None, limit: int = MAX_CLIENT_TEXT) -> str | None:
+    """`text` cut to `limit` characters, "…" marking a cut (within the limit)."""
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
+
+
+def printable(text: str, limit: int = MAX_CLIENT_TEXT) -> str:
+    """`text` made safe to log, bounded to `limit` characters before escaping.
 
     In text lines, every character Python does not call printable is written as an escape (\\x1b, \\u2028,
     \\u202e, \\U000e0041) and a backslash doubled, so that an escape in the log always means a character the client
@@ -17,8 +29,7 @@ def printable(text: str, limit: int = MAX_LOGGED) -> str:
     or hide text (bidi controls, zero-width characters, tags, BOM), spaces other than " ". In JSON lines the text is
     only cut: json.dumps escapes it (see process/LogFormat.py), and escaping it here too would double every escape.
     """
-    if len(text) > limit:
-        text = text[:limit] + "..."
+    text = bounded(text, limit)
     if LogFormat.is_json():
         return text
     if "\\" in text:

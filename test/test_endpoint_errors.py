@@ -1,6 +1,5 @@
 """One error format: every refusal and fault an ErrorDescription in JSON, bounded, never with its stack trace."""
 
-from library_fixes.error_bodies import MAX_ERROR_TEXT
 from library_fixes.loggers import UtcConsoleLogger
 
 import errno
@@ -11,6 +10,7 @@ import pytest
 import requests
 
 from http_endpoint.rsgi_bridge import call_wsgi
+from process.LogText import MAX_CLIENT_TEXT
 from support import Start, address_of, assert_error
 
 
@@ -25,7 +25,7 @@ def test_a_404_message_is_bounded_as_every_error_message(start_endpoint: Start) 
     _, _, url = start_endpoint()
     response = requests.get(f"{url}/" + "B" * 5000, timeout=5)
     message = assert_error(response.status_code, response.content, 404)["message"]
-    assert message.startswith("Not found: '/BBB") and len(message) <= MAX_ERROR_TEXT
+    assert message.startswith("Not found: '/BBB") and len(message) <= MAX_CLIENT_TEXT
 
 
 def test_wrong_method_gets_405_json_with_allow(start_endpoint: Start) -> None:

@@ -7,7 +7,7 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 
 from library_fixes.clients import client_timeouts
 from library_fixes.counters import JsonLogCounters, LeanCompositeCounters, log_counters_factory, use_own_counters
-from library_fixes.error_bodies import MAX_ERROR_TEXT, error_description, error_json
+from library_fixes.error_bodies import error_description, error_json
 from library_fixes.instrumentation import instrument, use_own_tracers
 from library_fixes.loggers import LevelCheckingCompositeLogger, UtcConsoleLogger, utc_console_logger_factory
 
@@ -46,6 +46,7 @@ from commandable_http_service.body_policy import (
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
 from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
+from process.LogText import MAX_CLIENT_TEXT
 from support import ROOT
 
 
@@ -233,7 +234,7 @@ def test_error_body_and_log_lines_bound_what_a_client_sent(capsys: pytest.Captur
     parsed = json.loads(body)
     assert status == 400 and len(body) < 1000
     assert parsed["message"].startswith("unexpected property kkk") and parsed["message"].endswith("…")
-    assert len(parsed["message"]) == len(parsed["details"]["results"]) == MAX_ERROR_TEXT
+    assert len(parsed["message"]) == len(parsed["details"]["results"]) == MAX_CLIENT_TEXT
     instrument("c6", "svc.op", "exec", console_logger(), LogCounters(), NullTracer()).end_failure(error)
     (line,) = [line for line in capsys.readouterr().out.splitlines() if "Rejected svc.op" in line]
     assert len(line) < 500

@@ -28,7 +28,8 @@ def test_client_text_is_escaped_once_in_either_format(json_lines: None) -> None:
     assert json.loads(LogFormat.line("INFO", "c1", printable(text)))["message"] == text
     LogFormat.use("text")
     assert printable(text) == "a\\x1b\\u202e\\\\\\x0a"
-    assert printable("x" * 300) == "x" * 256 + "..."
+    assert printable("x" * 300) == "x" * 300
+    assert printable("x" * 301) == "x" * 299 + "…"  # the one cut of client text (LogText.bounded)
 
 
 def test_a_field_hook_adds_its_fields_to_every_json_line(json_lines: None) -> None:
