@@ -110,7 +110,7 @@ PARAMETERS = (
         "ACCESS_LOG_LEVEL",
         "debug",
         "level of the one-line-per-request access log (`GET /heartbeat 200 0.4 ms`, under the request's "
-        "correlation id), one of LOG_LEVEL's; a 5xx is always logged at `error`",
+        "correlation id), one of LOG_LEVEL's; a 5xx but 503 is always logged at `error`",
         log_level_problem,
     ),
 )
