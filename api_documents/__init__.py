@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from IHelloWorldController import NAME_PATTERN
+from IHelloWorldController import NAME_PATTERN, NAME_RULES
 
 COMMON_PATH = Path(__file__).with_name("common.yml")
 
@@ -19,7 +19,9 @@ COMMON_PATH = Path(__file__).with_name("common.yml")
 @cache
 def _common() -> dict[str, Any]:
     components: dict[str, Any] = yaml.safe_load(COMMON_PATH.read_text())["components"]
-    components["parameters"]["Name"]["schema"]["pattern"] = NAME_PATTERN
+    name = components["parameters"]["Name"]
+    name["schema"]["pattern"] = NAME_PATTERN
+    name["description"] = f"{NAME_RULES} {name['description']}"
     return components
 
 

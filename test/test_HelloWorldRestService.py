@@ -14,7 +14,7 @@ import HelloWorldRestService
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import OPENAPI_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from IHelloWorldController import IHelloWorldController
+from IHelloWorldController import NAME_OPERATIONS, NAME_RULES, IHelloWorldController
 from support import address_of, imported_project_modules, imports_no_component_class, serving
 
 
@@ -95,11 +95,22 @@ def test_serves_its_openapi_document(service_url: str) -> None:
     assert document == api_documents.complete(yaml.safe_load(OPENAPI_PATH.read_text()))
     assert document["openapi"].startswith("3.")
     assert {"/hello_world/greeting", "/heartbeat", "/status"} <= set(document["paths"])
-    greeting = document["paths"]["/hello_world/greeting"]["get"]
-    assert "400" in greeting["responses"]
-    refs = [parameter["$ref"].rpartition("/")[2] for parameter in greeting["parameters"]]
-    assert refs == ["Name", "CorrelationId"]
     assert "256" in document["components"]["parameters"]["Name"]["schema"]["pattern"]
+    assert document["components"]["parameters"]["Name"]["description"].startswith(NAME_RULES)
+
+
+@pytest.mark.parametrize("operation", NAME_OPERATIONS)
+def test_each_name_operation_is_documented_by_the_shared_components(operation: str) -> None:
+    """The path of every name operation takes the shared name and correlation id and answers the shared 400: a path
+    with a parameter of its own, or no 400, would document rules the service does not apply."""
+    path = yaml.safe_load(OPENAPI_PATH.read_text())["paths"][f"/hello_world/{operation}"]
+    assert set(path) == {"get"} and path["get"]["operationId"] == operation
+    assert path["get"]["parameters"] == [
+        {"$ref": "#/components/parameters/Name"},
+        {"$ref": "#/components/parameters/CorrelationId"},
+    ]
+    assert path["get"]["responses"]["400"] == {"$ref": "#/components/responses/InvalidName"}
+    assert set(path["get"]["responses"]) == {"200", "400"}
 
 
 class RecordingRestService(HelloWorldRestService.HelloWorldRestService):
