@@ -9,13 +9,16 @@ import bottle
 import pytest
 import requests
 import yaml
+from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor
+from pip_services3_container.config import ContainerConfigReader
 from pip_services3_rpc.services import HeartbeatRestService, HttpEndpoint
 
 import HelloWorldCommandableHttpService
 from HelloWorldCommandableHttpService import MAX_COMMAND_BODY
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService as Service
 from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
+from HelloWorldProcess import CONFIG_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from IHelloWorldController import NAME_PATTERN
 from support import assert_error, free_port, imports_no_component_class, serving
@@ -178,3 +181,11 @@ def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path)
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No issues found" in result.stdout
+
+
+def test_config_yml_lets_the_endpoint_take_no_larger_body_than_a_command() -> None:
+    """The commandable route takes the largest body of any route: config.yml's endpoint limit is the same, so a
+    larger body is refused by the endpoint before it is read (docs/errors.md, BODY_TOO_LARGE)."""
+    config = ContainerConfigReader.read_from_file(None, str(CONFIG_PATH), ConfigParams())
+    (endpoint,) = [c.config for c in config if c.descriptor.get_type() == "endpoint"]
+    assert endpoint.get_as_integer("options.request_max_size") == MAX_COMMAND_BODY
