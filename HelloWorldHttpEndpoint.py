@@ -59,8 +59,8 @@ class HelloWorldHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
           in the kernel's queue. The soft limit of open files is raised to fit it: the hard limit must allow
           max_connections + 64, or fewer connections are served at once (plus one for each connection being
           sent a file at that moment).
-        - options.threads: 1 (default) runs handlers on the server's event loop thread; N > 1 runs them on a
-          pool of N threads, for handlers that wait on I/O
+        - options.threads: threads that run handlers (default 1: the server's event loop thread itself); N > 1
+          runs them on a pool of N threads, for handlers that wait on I/O
         - options.access_log_level: level of the one-line-per-request access log (default debug)
         - options.maintenance_enabled: answer every request 503 but liveness, /heartbeat (default false)
 

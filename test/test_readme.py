@@ -77,9 +77,16 @@ def test_a_broken_link_is_found(tmp_path: Path) -> None:
     assert broken_links(document) == ["missing.md", "other.md#nope"]
 
 
+def in_bytes(default: str) -> str:
+    """A docstring's default as DEFAULTS writes it: "8 KiB" is 8192."""
+    number, _, unit = default.partition(" ")
+    return str(int(number) * {"": 1, "KiB": 1024, "MiB": 1024 * 1024}[unit]) if number.isdigit() else default
+
+
 def test_the_endpoint_options_agree_wherever_they_are_stated() -> None:
     """Each option of the endpoint (http_endpoint/options.DEFAULTS) is in the endpoint's docstring and in
-    docs/http-endpoint.md's table with the same default, and no other one; config.yml sets each but maintenance."""
+    docs/http-endpoint.md's table, both with the same default, and no other one; config.yml sets each but
+    maintenance."""
     defaults = {
         key.removeprefix("options."): str(value).lower()
         for key, value in DEFAULTS.items()
@@ -87,7 +94,11 @@ def test_the_endpoint_options_agree_wherever_they_are_stated() -> None:
     }
     table = dict(re.findall(r"^\| `(\w+)` \| (\S+)", (ROOT / "docs" / "http-endpoint.md").read_text(), re.M))
     assert table == defaults
-    documented = set(re.findall(r"- options\.(\w+):", HelloWorldHttpEndpoint.__doc__ or ""))
-    assert documented == set(defaults)
+    documented = dict(
+        re.findall(
+            r"- options\.(\w+):(?:(?!- options\.).)*?\(default ([^;,:)]+)", HelloWorldHttpEndpoint.__doc__ or "", re.S
+        )
+    )
+    assert {option: in_bytes(default) for option, default in documented.items()} == defaults
     configured = set(re.findall(r"^    (\w+): ", (ROOT / "config.yml").read_text(), re.M)) & set(defaults)
     assert configured == set(defaults) - {"maintenance_enabled"}
