@@ -134,7 +134,7 @@ class ProbeService(RestService):
     @staticmethod
     def _deny_without_token() -> None:
         if bottle.request.headers.get("Authorization") != "Bearer t":
-            raise bottle.HTTPError(401, "no token")
+            raise bottle.HTTPError(401, "no token", **{"WWW-Authenticate": 'Bearer realm="probe"'})
 
 
 class Adder(ICommandable):

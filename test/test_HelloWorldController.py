@@ -64,6 +64,7 @@ def test_rejects_a_name_longer_than_the_maximum_after_trimming() -> None:
         configured().greeting("x" * (MAX_NAME_LENGTH + 1), "cid-1")
     assert raised.value.code == "NAME_TOO_LONG"
     assert raised.value.correlation_id == "cid-1"
+    assert raised.value.details == {"length": str(MAX_NAME_LENGTH + 1)}  # as docs/errors.md shows it
 
 
 @pytest.mark.parametrize(

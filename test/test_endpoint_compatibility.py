@@ -28,6 +28,7 @@ def test_route_with_auth(start_endpoint: Start) -> None:
     _, _, url = start_endpoint()
     denied = requests.get(f"{url}/probe/secret", timeout=5)
     assert_error(denied.status_code, denied.content, 401)
+    assert denied.headers["WWW-Authenticate"] == 'Bearer realm="probe"'  # kept: it still means what it says
     allowed = requests.get(f"{url}/probe/secret", headers={"Authorization": "Bearer t"}, timeout=5)
     assert allowed.json() == "ok"
 

@@ -19,6 +19,7 @@ def test_unknown_route_gets_404_json(start_endpoint: Start) -> None:
     response = requests.get(f"{url}/nowhere", params={"correlation_id": "c-404"}, timeout=5)
     description = assert_error(response.status_code, response.content, 404)
     assert (description["code"], description["correlation_id"]) == ("NOT_FOUND", "c-404")
+    assert description["category"] == "NotFound"  # Pip.Services' category, as its clients map it to an exception
 
 
 def test_a_404_message_is_bounded_as_every_error_message(start_endpoint: Start) -> None:
@@ -31,7 +32,7 @@ def test_a_404_message_is_bounded_as_every_error_message(start_endpoint: Start) 
 def test_wrong_method_gets_405_json_with_allow(start_endpoint: Start) -> None:
     _, _, url = start_endpoint()
     response = requests.delete(f"{url}/heartbeat", timeout=5)
-    assert_error(response.status_code, response.content, 405)
+    assert assert_error(response.status_code, response.content, 405)["category"] == "Unsupported"
     assert response.headers["Allow"] == "GET"
 
 

@@ -26,6 +26,9 @@ def test_configured_origins_get_cors_and_preflight(start_endpoint: Start) -> Non
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert "correlation_id" in preflight.headers["Access-Control-Allow-Headers"]
+    allowed = requests.get(f"{url}/heartbeat", headers={"Origin": "https://app.example"}, timeout=5)
+    assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert allowed.headers["Vary"] == "Origin"  # the answer depends on the Origin: caches must not share it
     other = requests.get(f"{url}/heartbeat", headers={"Origin": "https://other.example"}, timeout=5)
     assert "Access-Control-Allow-Origin" not in other.headers
 
