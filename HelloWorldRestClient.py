@@ -26,6 +26,6 @@ class HelloWorldRestClient(TracedHttpClient, RepairedHttpClient, RestClient, IHe
 
     def _send_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
         """GET /hello_world/<operation>?name=... (no parameter for no name)."""
-        with self._instrument(correlation_id, f"hello_world.{operation}"):
+        with self._instrument(correlation_id, f"{self._base_route}.{operation}"):  # as the service counts it
             answer: str = self._call("get", f"/{operation}", correlation_id, {"name": name} if name is not None else {})
         return answer

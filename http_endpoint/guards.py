@@ -80,7 +80,7 @@ class Guards:
                 400, "The only transfer coding accepted is chunked", correlation_id, "UNSUPPORTED_TRANSFER_CODING"
             )
         if length is not None and length > options.max_body:
-            raise RequestRejectedError(413, f"Body is larger than {options.max_body} bytes", correlation_id)
+            raise self._too_large(correlation_id)
         if options.maintenance and scope.path != LIVENESS_PATH:
             raise RequestRejectedError(
                 503, "Service is in maintenance", correlation_id, "SERVICE_UNAVAILABLE", [("Retry-After", "3600")]
@@ -88,6 +88,10 @@ class Guards:
         if closing and scope.path == READINESS_PATH:
             raise RequestRejectedError(503, "Service is closing", correlation_id, "SERVICE_UNAVAILABLE")
         return RequestHead(correlation_id, headers, None if chunked else length, chunked or bool(length), trace)
+
+    def _too_large(self, correlation_id: str | None) -> RequestRejectedError:
+        """A body over the limit: refused when its Content-Length says so, or as soon as that much has arrived."""
+        return RequestRejectedError(413, f"Body is larger than {self._options.max_body} bytes", correlation_id)
 
     async def read_body(self, protocol: Any, method: str, head: RequestHead) -> bytes:
         """A body is read only for a method whose routes read one (a GET's means nothing, RFC 9110 9.3.1: 413
@@ -104,9 +108,7 @@ class Guards:
                 408, f"Body not received within {options.body_timeout:g} s", head.correlation_id
             ) from None
         except BodyTooLargeError:
-            raise RequestRejectedError(
-                413, f"Body is larger than {options.max_body} bytes", head.correlation_id
-            ) from None
+            raise self._too_large(head.correlation_id) from None
         except MalformedBodyError:
             raise RequestRejectedError(
                 400, "Malformed or incomplete body", head.correlation_id, "MALFORMED_BODY"
