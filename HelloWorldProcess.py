@@ -16,6 +16,7 @@ from pip_services3_prometheus.build import DefaultPrometheusFactory
 from pip_services3_rpc.build import DefaultRpcFactory
 
 from HelloWorldServiceFactory import HelloWorldServiceFactory
+from process import ServiceName
 from process.CommandLine import Invocation, parse_command_line
 from process.ConfigReader import CONFIG_PATH, read_config
 from process.StopSignals import StopSignals
@@ -36,7 +37,7 @@ class HelloWorldProcess(ProcessContainer):
     """
 
     def __init__(self, stop_signals: StopSignals | None = None) -> None:
-        super().__init__("hello-world", "HelloWorld microservice")
+        super().__init__(ServiceName.NAME, ServiceName.DESCRIPTION)
         self._config_path = str(CONFIG_PATH)
         self._logger = UtcConsoleLogger()
         self._stop_signals = stop_signals

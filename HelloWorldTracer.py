@@ -15,6 +15,7 @@ from pip_services3_commons.run import IOpenable
 from pip_services3_components.trace import ITracer, TraceTiming
 
 from IHelloWorldTracer import Attributes, IHelloWorldTracer, OpenSpan, SpanKind
+from process import ServiceName
 from tracing.trace_context import TraceContext, new_span_id
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 # The standard variable naming where spans go; the exporter reads it (and the other OTEL_* variables) itself.
 ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 CONTEXT_INFO = Descriptor("pip-services", "context-info", "*", "*", "1.0")
-DEFAULT_SERVICE_NAME = "hello-world"
+DEFAULT_SERVICE_NAME = ServiceName.NAME
 
 
 class HelloWorldTracer(IHelloWorldTracer, ITracer, IConfigurable, IReferenceable, IOpenable):

@@ -19,6 +19,7 @@ def stop_before_the_handlers(
     ends the process as it would later, exit 0 with nothing opened, instead of with a traceback."""
     if issubclass(kind, KeyboardInterrupt):
         try:
+            # The service's name (process/ServiceName.py) written out: an import could be interrupted too.
             os.write(2, b"hello-world: SIGINT received: stopped before opening\n")
         finally:
             os._exit(0)
@@ -34,7 +35,7 @@ STOP_SIGNALS = StopSignals()
 STOP_SIGNALS.install()
 sys.excepthook = sys.__excepthook__
 
-from process import PythonVersion  # noqa: E402
+from process import PythonVersion, ServiceName  # noqa: E402
 
 # Checked before anything imports the stack: on 3.10 the import itself fails with a confusing traceback.
 PythonVersion.check()
@@ -42,7 +43,7 @@ PythonVersion.check()
 
 def dependencies_missing(missing: ModuleNotFoundError) -> str:
     return (
-        f"hello-world: {missing} (the dependencies are not installed here). Install them in a venv and run "
+        f"{ServiceName.NAME}: {missing} (the dependencies are not installed here). Install them in a venv and run "
         "with it: python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python run.py"
     )
 
@@ -62,7 +63,7 @@ except ModuleNotFoundError as missing:
 try:
     INVOCATION = parse_command_line()
 except ValueError as bad_parameter:
-    sys.exit(f"hello-world: {bad_parameter}")
+    sys.exit(f"{ServiceName.NAME}: {bad_parameter}")
 
 try:
     from library_fixes.process_exit import exit_at_once, skip_cheroot_version_lookup
@@ -87,9 +88,10 @@ def describe(error: BaseException) -> str:
 
 
 def startup_failure(message: str) -> str:
-    """The one line of a startup failure: `hello-world: message`, or a FATAL event once the config has made the
+    """The one line of a startup failure: `<service name>: message`, or a FATAL event once the config has made the
     log JSON (a failure before that, such as the config file's own, is told in text)."""
-    return LogFormat.line("FATAL", "hello-world", message) if LogFormat.is_json() else f"hello-world: {message}"
+    name = ServiceName.NAME
+    return LogFormat.line("FATAL", name, message) if LogFormat.is_json() else f"{name}: {message}"
 
 
 def main() -> int:

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TypedDict, Unpack
 
+from process import ServiceName
+
 FORMATS = ("text", "json")
 # The levels a line may have, least severe first: Pip.Services' LogLevel names but `nothing` (a level no line has;
 # the access log may use it to write none). The parameters LOG_LEVEL and ACCESS_LOG_LEVEL accept these, in any case.
@@ -23,7 +25,7 @@ LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
 # The fields every JSON line has, in this order (null when unknown); an event's own fields follow them.
 CORE_FIELDS = ("time", "level", "logger", "correlation_id", "message")
 # The `logger` of the lines that name no part of the process: the process itself and its components.
-PROCESS_LOGGER = "hello-world"
+PROCESS_LOGGER = ServiceName.NAME
 # Control characters of a text line written as their usual escapes; any other one as \\xNN (see one_line).
 LINE_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Fields each JSON line gets from elsewhere, given its correlation id (e.g. a tracer's `trace_id`): called per

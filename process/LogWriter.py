@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 
-from process import LogFormat
+from process import LogFormat, ServiceName
 
 # Lines a descriptor may hold queued beyond what its pipe or file takes (a pipe: 64 KiB, some 800 lines): about a
 # second of access log at INFO under load, some 100 KB. A reader that keeps up never comes near it.
@@ -25,7 +25,7 @@ BATCH_BYTES = 65_536
 RETRY_FIRST = 0.05
 RETRY_MAX = 1.0
 # The correlation id of the process's own lines, as the container names itself.
-SOURCE = "hello-world"
+SOURCE = ServiceName.NAME
 # The `logger` of that line in JSON: the log output (HelloWorldLogOutput counts the same lines).
 LOGGER = "log-output"
 # Errors after which the descriptor will never take a line again: its reader is gone, or it is closed.

@@ -5,6 +5,8 @@ Written for any Python 3 (no syntax newer than 3.6, hence type comments): its wh
 
 import sys
 
+from process.ServiceName import NAME
+
 # The oldest Python the pinned libraries run on, and the newest this project is tested on (.ci/run tests every
 # one of these that the machine has; ../shared/tools/python-matrix the newest three).
 OLDEST = (3, 11)
@@ -20,12 +22,12 @@ def unsupported_python(version=None, requirements="requirements.txt", platform=N
     untested_python): refusing future versions is what left newcomers stranded before.
     """
     if (platform or sys.platform) == "win32":
-        return "hello-world: Windows cannot run this service (it needs POSIX signals and uvloop); run it in WSL"
+        return NAME + ": Windows cannot run this service (it needs POSIX signals and uvloop); run it in WSL"
     major, minor = (version or sys.version_info)[:2]
     if (major, minor) >= OLDEST:
         return None
     return (
-        f"hello-world: Python {major}.{minor} is too old; this service runs on Python {tested_range()}. "
+        f"{NAME}: Python {major}.{minor} is too old; this service runs on Python {tested_range()}. "
         f"Make a venv with one: python3.12 -m venv .venv && .venv/bin/pip install -r {requirements}"
     )
 
@@ -37,7 +39,7 @@ def untested_python(version=None):
     if (major, minor) <= NEWEST_TESTED:
         return None
     return (
-        f"hello-world: warning: Python {major}.{minor} is newer than the versions this service is tested on "
+        f"{NAME}: warning: Python {major}.{minor} is newer than the versions this service is tested on "
         f"({tested_range()}); starting anyway"
     )
 

@@ -18,6 +18,7 @@ from http_endpoint.options import ACCESS_LOG_LEVELS
 from process.ConfigReader import read_config
 from process.LogFormat import LEVELS
 from process.Parameters import PARAMETERS, host_problem, log_level_problem, name_problem
+from process.ServiceName import DESCRIPTION, NAME
 from support import ObservedProcess, configured_descriptors, metric, opened_process, wait_until_serving
 
 
@@ -224,3 +225,10 @@ def test_an_ip_address_or_host_name_is_a_host(host: str) -> None:
 )
 def test_anything_else_is_not_a_host(host: str) -> None:
     assert host_problem(host)
+
+
+def test_config_yml_names_the_process_as_the_code_does() -> None:
+    """/status shows config.yml's context-info; the log lines, spans and failures show process/ServiceName."""
+    config = read_config(None, str(CONFIG_PATH), ConfigParams())
+    (info,) = [c.config for c in config if c.descriptor.get_type() == "context-info"]
+    assert (info.get_as_string("name"), info.get_as_string("description")) == (NAME, DESCRIPTION)

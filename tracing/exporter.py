@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from IHelloWorldTracer import Attributes, OpenSpan, SpanKind
+from process import ServiceName
 from tracing.trace_context import TraceContext
 
 _KINDS = {"server": trace.SpanKind.SERVER, "client": trace.SpanKind.CLIENT}
@@ -46,7 +47,7 @@ class SpanExporter:
         resource = Resource.create({} if named else {SERVICE_NAME: service_name})
         self._provider = TracerProvider(resource=resource)
         self._provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-        self._tracer = self._provider.get_tracer("hello-world")
+        self._tracer = self._provider.get_tracer(ServiceName.NAME)
 
     def start_span(self, name: str, kind: SpanKind, parent: TraceContext | None, attributes: Attributes) -> OpenSpan:
         context = None if parent is None else trace.set_span_in_context(_remote(parent), otel_context.Context())
