@@ -108,7 +108,7 @@ def test_clients_that_never_read_files_hold_bounded_memory(
     assert poll(lambda: rss_mb(pid) < before + 100, 10), f"{rss_mb(pid):.0f} MB after they left, {before:.0f} before"
 
 
-def test_the_service_answers_within_a_second_while_a_burst_of_clients_stalls_on_files(
+def test_the_service_keeps_answering_while_a_burst_of_clients_stalls_on_files(
     start_process: Callable, many_descriptors: None
 ) -> None:
     """3,000 clients arriving at once, each asking twice for the 4.7 MB source map and reading nothing: /heartbeat
@@ -137,9 +137,10 @@ def test_the_service_answers_within_a_second_while_a_burst_of_clients_stalls_on_
         prober.join()
         for sock in sockets:
             sock.close()
-    # Wide margins: the code that held the loop answered 9-13 probes in those 5 s, the slowest 1.4-1.8 s; it now
-    # answers 49-89, one of them now and then just over 1 s while the machine is busy.
-    assert len(latencies) >= 30 and max(latencies) < 2.0, f"{len(latencies)} probes, the slowest {max(latencies):.2f} s"
+    # Told by the count, a wide margin: the code that held the loop answered 9-13 probes in those 5 s (the slowest
+    # 1.4-1.8 s); it now answers 49-89, though one of them may take 2 s on a busy machine (2.04 s once, beside
+    # another test run). No probe waits for the whole burst.
+    assert len(latencies) >= 30 and max(latencies) < 5.0, f"{len(latencies)} probes, the slowest {max(latencies):.2f} s"
 
 
 def test_beyond_the_answer_memory_bound_large_answers_get_503_and_recover(
