@@ -25,7 +25,15 @@ KEPT_HEADERS = {"allow", "retry-after", "www-authenticate"}
 EXHAUSTION_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOMEM)
 # The code of a 503 for an exhausted resource: the client may retry (Retry-After).
 EXHAUSTED = "SERVICE_UNAVAILABLE"
-_PHRASES = {status.value: status.phrase for status in HTTPStatus}
+# Python 3.13 took RFC 9110's new phrases for these statuses; their codes and messages keep the older ones, the
+# codes the service has always answered (REQUEST_ENTITY_TOO_LARGE), on every Python.
+_EARLIER_PHRASES = {
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Long",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+}
+_PHRASES = {status.value: status.phrase for status in HTTPStatus} | _EARLIER_PHRASES
 # Where bottle_error leaves the exception of a fault, for the pipeline to log with its stack.
 FAULT_KEY = "hello_world.fault"
 

@@ -4,6 +4,7 @@ from library_fixes.loggers import UtcConsoleLogger
 
 import errno
 import http.client
+import re
 from collections.abc import Callable
 
 import pytest
@@ -11,7 +12,7 @@ import requests
 
 from http_endpoint.rsgi_bridge import call_wsgi
 from process.LogText import MAX_CLIENT_TEXT
-from support import Start, address_of, assert_error
+from support import ROOT, Start, address_of, assert_error, raw_request
 
 
 def test_unknown_route_gets_404_json(start_endpoint: Start) -> None:
@@ -34,6 +35,30 @@ def test_wrong_method_gets_405_json_with_allow(start_endpoint: Start) -> None:
     response = requests.delete(f"{url}/heartbeat", timeout=5)
     assert assert_error(response.status_code, response.content, 405)["category"] == "Unsupported"
     assert response.headers["Allow"] == "GET"
+
+
+# The endpoint's refusals by status, each sent as bytes so that nothing between changes it.
+REFUSALS = {
+    413: b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n",
+    414: b"GET /heartbeat?q=" + b"x" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    431: b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nX-Big: " + b"x" * 17000 + b"\r\n\r\n",
+}
+
+
+def documented_codes() -> dict[int, str]:
+    """The code docs/errors.md gives each status in its table of the endpoint's codes (one code per status)."""
+    table = (ROOT / "docs" / "errors.md").read_text().split("## The endpoint's codes", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| (\d{3}) \| `([A-Z_]+)` \|", table, re.MULTILINE)
+    return {int(status): code for status, code in rows if int(status) in REFUSALS}
+
+
+@pytest.mark.parametrize("status", sorted(REFUSALS))
+def test_a_refusal_has_the_documented_code_on_every_python(start_endpoint: Start, status: int) -> None:
+    """Codes are a contract with clients: Python 3.13 renamed 413's and 414's phrases (RFC 9110), and a code
+    derived from the phrase would change with the interpreter."""
+    _, _, url = start_endpoint()
+    answer, body = raw_request(url, REFUSALS[status])
+    assert assert_error(answer, body, status)["code"] == documented_codes()[status]
 
 
 def test_unexpected_exception_gets_internal_error_and_is_logged(start_endpoint: Start, capfd) -> None:
