@@ -6,14 +6,14 @@ method through the controller's command set. It also owns the rules a
 name must follow, so every transport rejects the same names the same way.
 """
 
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
 from pip_services3_commons.commands import CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams, IConfigurable
 from pip_services3_commons.errors import BadRequestException, ConfigException
 
 from HelloWorldCommandSet import HelloWorldCommandSet
-from IHelloWorldController import IHelloWorldController, check_name_argument, name_fault
+from IHelloWorldController import IHelloWorldController
+from NameRules import check_name_argument, name_fault
 
 
 class HelloWorldController(IHelloWorldController, ICommandable, IConfigurable):

@@ -1,12 +1,12 @@
 """A client that calls the controller in this process, for components deployed in the same container."""
 
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-from library_fixes.instrumentation import InstrumentedCall, instrument, repair_instrumentation
+from microservice_chassis.library_fixes.instrumentation import InstrumentedCall, instrument, repair_instrumentation
 
 from pip_services3_rpc.clients import DirectClient
 
 from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import CONTROLLER_LOCATOR, IHelloWorldController
+from NameRules import check_name_argument
 
 
 class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
@@ -28,8 +28,8 @@ class HelloWorldDirectClient(DirectClient, IHelloWorldClient):
         """The library's timing, with rejections logged at INFO, not ERROR (see instrument)."""
         return instrument(correlation_id, name, "call", self._logger, self._counters, self._tracer)
 
-    def _send_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
-        """The controller's method `operation`, timed and counted as a call."""
-        with self._instrument(correlation_id, f"hello_world.{operation}"):
-            answer: str = getattr(self._controller, operation)(name, correlation_id)
-        return answer
+    def greeting(self, correlation_id: str | None, name: str | None) -> str:
+        """The controller's greeting, timed and counted as a call."""
+        check_name_argument(name, correlation_id)
+        with self._instrument(correlation_id, "hello_world.greeting"):
+            return self._controller.greeting(name, correlation_id)

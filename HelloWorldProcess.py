@@ -1,102 +1,43 @@
 """The process container: reads config.yml, builds the components by descriptor and runs them until a signal."""
 
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-from library_fixes.counters import log_counters_factory
-from library_fixes.loggers import UtcConsoleLogger, utc_console_logger_factory
+from pathlib import Path
 
-import contextlib
-import io
-import sys
-
-from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.errors import ConfigException
-from pip_services3_components.log import DefaultLoggerFactory
-from pip_services3_container import ProcessContainer
-from pip_services3_prometheus.build import DefaultPrometheusFactory
-from pip_services3_rpc.build import DefaultRpcFactory
+from microservice_chassis.process.container import ChassisProcess
+from microservice_chassis.process.parameters import CHASSIS_PARAMETERS, Parameter
+from microservice_chassis.process.stop_signals import StopSignals
 
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from process import ServiceName
-from process.CommandLine import Invocation, parse_command_line
-from process.ConfigReader import CONFIG_PATH, read_config
-from process.StopSignals import StopSignals
-from process.Streams import guard_standard_streams
+from NameRules import MAX_NAME_LENGTH, name_fault
 
-__all__ = ["CONFIG_PATH", "HelloWorldProcess"]
-
-CONSOLE_LOGGER = DefaultLoggerFactory.ConsoleLoggerDescriptor
+# Beside run.py, not in the working directory, so `python /any/path/run.py` finds it.
+CONFIG_PATH = Path(__file__).resolve().with_name("config.yml")
 
 
-class HelloWorldProcess(ProcessContainer):
-    """The hello-world container.
+def name_problem(value: str) -> str | None:
+    """The rules of a name (NameRules.name_fault); blank is refused too, since an empty value already means the
+    default."""
+    fault = name_fault(value)
+    if fault is None:
+        return None if value.strip() else "is blank (leave it unset for the default)"
+    # A parameter's lone surrogates are the bytes of an environment variable that are not UTF-8.
+    return "is not valid text (bytes that are not UTF-8)" if fault[0] == "INVALID_ENCODING" else fault[1]
 
-    ProcessContainer gives it the container lifecycle and the console logger; this class adds the
-    factories and owns what the library's `run` did loosely: a strict command line, parameters that arrive
-    as the exact strings given and are checked, and SIGTERM, SIGINT and SIGHUP heard from the first line of
-    run.py (see StopSignals). Every startup failure is an exception the caller reports in one line.
-    """
+
+class HelloWorldProcess(ChassisProcess):
+    """The hello-world container: the chassis' process (ChassisProcess) with this service's factory and its
+    parameter DEFAULT_NAME."""
+
+    parameters = (
+        *CHASSIS_PARAMETERS,
+        Parameter(
+            "DEFAULT_NAME",
+            "World",
+            f"the name greeted when a request gives none; trimmed, at most {MAX_NAME_LENGTH} characters, "
+            "no control characters",
+            name_problem,
+        ),
+    )
 
     def __init__(self, stop_signals: StopSignals | None = None) -> None:
-        super().__init__(ServiceName.NAME, ServiceName.DESCRIPTION)
-        self._config_path = str(CONFIG_PATH)
-        self._logger = UtcConsoleLogger()
-        self._stop_signals = stop_signals
+        super().__init__("hello-world", "HelloWorld microservice", CONFIG_PATH, stop_signals)
         self.add_factory(HelloWorldServiceFactory())
-        self.add_factory(DefaultRpcFactory())
-        self.add_factory(DefaultPrometheusFactory())
-        self.add_factory(log_counters_factory())  # last, so they are asked first
-        self.add_factory(utc_console_logger_factory())
-
-    def run(self, invocation: Invocation | None = None) -> None:
-        """Opens the container as `invocation` (by default: sys.argv's) asks, waits for a stop signal, closes.
-
-        A signal during startup is answered once the container has opened what it opens: it is then closed
-        at once. One that comes before the opening begins stops it before opening (and says so).
-        See parse_command_line for `--help` and mistakes.
-        """
-        invocation = invocation or parse_command_line()
-        if self._stop_signals is None:
-            guard_standard_streams()
-            self._stop_signals = StopSignals()
-            self._stop_signals.install()
-        correlation_id = self._info.name
-        path = invocation.config_path or self._config_path
-        self.read_config_from_file(correlation_id, path, ConfigParams(invocation.parameters))
-        if not self._stop_signals.requested:
-            self.open(correlation_id)
-            self._logger.info(
-                correlation_id, "Stop with Ctrl-C, SIGTERM or SIGHUP; a second Ctrl-C or SIGTERM stops at once"
-            )
-        signal_name = self._stop_signals.wait().name
-        self._logger.info(correlation_id, f"{signal_name} received: closing")
-        if not self.is_open():  # the signal came before open: the library's close would say nothing
-            self._logger.info(correlation_id, f"Container {self._info.name} stopped before opening")
-        self.close(correlation_id)
-
-    def read_config_from_file(self, correlation_id: str | None, path: str, parameters: ConfigParams) -> None:
-        """Fills the config's parameters with exact strings (read_config), and refuses a config without
-        components: the library would start an empty container and idle forever."""
-        self._config = read_config(correlation_id, path, parameters)
-        if not self._config:
-            raise ConfigException(correlation_id, "EMPTY_CONFIG", f"Config file {path} declares no components")
-        self._configure_own_logger()
-
-    def _configure_own_logger(self) -> None:
-        """Configures the container's own logger as config.yml's console logger (level, format), so that the lines
-        written before the components open (a signal during startup) look like all the others."""
-        for component in self._config:
-            if component.descriptor is not None and CONSOLE_LOGGER.match(component.descriptor):
-                self._logger.configure(component.config)
-
-    def open(self, correlation_id: str | None) -> None:
-        """Opens the components; on failure raises without the library's own output.
-
-        Container.open logs a fatal line, prints two chained tracebacks and logs "stopped"
-        before it re-raises: that output is held back while it runs and dropped on failure
-        (run.py prints one line instead); on success it is passed on unchanged.
-        """
-        out, err = io.StringIO(), io.StringIO()
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            super().open(correlation_id)
-        sys.stdout.write(out.getvalue())
-        sys.stderr.write(err.getvalue())

@@ -1,16 +1,16 @@
 """A typed client of the hello-world REST service, for other services to call it the Pip.Services way."""
 
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-from library_fixes.clients import RepairedHttpClient
+from microservice_chassis.library_fixes.clients import RepairedHttpClient
 
 from pip_services3_rpc.clients import RestClient
 
 from IHelloWorldClient import IHelloWorldClient
-from tracing.client_spans import TracedHttpClient
+from NameRules import check_name_argument
+from microservice_chassis.tracing.client_spans import TracedHttpClient
 
 
 class HelloWorldRestClient(TracedHttpClient, RepairedHttpClient, RestClient, IHelloWorldClient):
-    """Calls GET /hello_world/<operation> (GET /hello_world/greeting).
+    """Calls GET /hello_world/greeting.
 
     Configuration parameters: where the service listens and the timeouts, as every HTTP client here
     (RepairedHttpClient). Each call carries its W3C trace and is a span when a tracer records (TracedHttpClient).
@@ -24,8 +24,9 @@ class HelloWorldRestClient(TracedHttpClient, RepairedHttpClient, RestClient, IHe
         self._base_route = "hello_world"
         self._repair()
 
-    def _send_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
-        """GET /hello_world/<operation>?name=... (no parameter for no name)."""
-        with self._instrument(correlation_id, f"{self._base_route}.{operation}"):  # as the service counts it
-            answer: str = self._call("get", f"/{operation}", correlation_id, {"name": name} if name is not None else {})
+    def greeting(self, correlation_id: str | None, name: str | None) -> str:
+        """GET /hello_world/greeting?name=... (no parameter for no name)."""
+        check_name_argument(name, correlation_id)
+        with self._instrument(correlation_id, "hello_world.greeting"):  # as the service counts it
+            answer: str = self._call("get", "/greeting", correlation_id, {"name": name} if name is not None else {})
         return answer

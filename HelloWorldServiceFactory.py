@@ -1,7 +1,5 @@
 """Creates the hello-world components by their descriptors, as config.yml names them."""
 
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
-
 import importlib
 from collections.abc import Callable
 from typing import Any
@@ -11,13 +9,7 @@ from pip_services3_components.build import Factory
 
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService
 from HelloWorldController import HelloWorldController
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-from HelloWorldLogOutput import HelloWorldLogOutput
-from HelloWorldMetricsService import HelloWorldMetricsService
-from HelloWorldPrometheusCounters import HelloWorldPrometheusCounters
 from HelloWorldRestService import HelloWorldRestService
-from HelloWorldSwaggerService import HelloWorldSwaggerService
-from HelloWorldTracer import HelloWorldTracer
 
 
 def _imported_when_created(component: str) -> Callable[[Any], Any]:
@@ -38,28 +30,16 @@ class HelloWorldServiceFactory(Factory):
 
     ControllerDescriptor = Descriptor("hello-world", "controller", "default", "*", "1.0")
     HttpServiceDescriptor = Descriptor("hello-world", "service", "http", "*", "1.0")
-    HttpClientDescriptor = Descriptor("hello-world", "client", "http", "*", "1.0")
-    HttpEndpointDescriptor = Descriptor("hello-world", "endpoint", "http", "*", "1.0")
     CommandableHttpServiceDescriptor = Descriptor("hello-world", "service", "commandable-http", "*", "1.0")
+    HttpClientDescriptor = Descriptor("hello-world", "client", "http", "*", "1.0")
     CommandableHttpClientDescriptor = Descriptor("hello-world", "client", "commandable-http", "*", "1.0")
     DirectClientDescriptor = Descriptor("hello-world", "client", "direct", "*", "1.0")
-    SwaggerServiceDescriptor = Descriptor("hello-world", "swagger-service", "default", "*", "1.0")
-    PrometheusCountersDescriptor = Descriptor("hello-world", "counters", "prometheus", "*", "1.0")
-    MetricsServiceDescriptor = Descriptor("hello-world", "metrics-service", "prometheus", "*", "1.0")
-    LogOutputDescriptor = Descriptor("hello-world", "log-output", "default", "*", "1.0")
-    TracerDescriptor = Descriptor("hello-world", "tracer", "opentelemetry", "*", "1.0")
 
     def __init__(self) -> None:
         super().__init__()
         self.register_as_type(self.ControllerDescriptor, HelloWorldController)
         self.register_as_type(self.HttpServiceDescriptor, HelloWorldRestService)
-        self.register(self.HttpClientDescriptor, _imported_when_created("HelloWorldRestClient"))
-        self.register_as_type(self.HttpEndpointDescriptor, HelloWorldHttpEndpoint)
         self.register_as_type(self.CommandableHttpServiceDescriptor, HelloWorldCommandableHttpService)
+        self.register(self.HttpClientDescriptor, _imported_when_created("HelloWorldRestClient"))
         self.register(self.CommandableHttpClientDescriptor, _imported_when_created("HelloWorldCommandableHttpClient"))
         self.register(self.DirectClientDescriptor, _imported_when_created("HelloWorldDirectClient"))
-        self.register_as_type(self.SwaggerServiceDescriptor, HelloWorldSwaggerService)
-        self.register_as_type(self.PrometheusCountersDescriptor, HelloWorldPrometheusCounters)
-        self.register_as_type(self.MetricsServiceDescriptor, HelloWorldMetricsService)
-        self.register_as_type(self.LogOutputDescriptor, HelloWorldLogOutput)
-        self.register_as_type(self.TracerDescriptor, HelloWorldTracer)

@@ -2,7 +2,7 @@
 
 Callers type against this interface and pick a client by descriptor (direct, http, commandable-http), so they can
 switch transports without a change; test/test_IHelloWorldClient.py runs every client against the same cases, and
-fails for an operation of IHelloWorldController that this interface, or a client, lacks.
+fails for an operation of IHelloWorldController that this interface lacks.
 
 The argument order is Pip.Services' client convention, correlation id first (`greeting(correlation_id, name)`);
 the controller keeps the tutorial's `greeting(name, correlation_id=None)` (see IHelloWorldController).
@@ -10,30 +10,15 @@ the controller keeps the tutorial's `greeting(name, correlation_id=None)` (see I
 
 from abc import ABC, abstractmethod
 
-from IHelloWorldController import check_name_argument
-
 
 class IHelloWorldClient(ABC):
-    """Calls a hello-world controller, in this process or over HTTP, with the same results and exceptions.
-
-    Each operation of the controller (its NAME_OPERATIONS) is a method here, the same for every client: a client
-    implements only `_send_name_operation`, its transport, so a new operation reaches every client from here.
-    """
-
-    def greeting(self, correlation_id: str | None, name: str | None) -> str:
-        """Returns "Hello, <name>!", or the greeting of the service's default name for None or a blank name."""
-        return self.call_name_operation("greeting", correlation_id, name)
-
-    def call_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
-        """The answer of the controller's name operation `operation` (one of NAME_OPERATIONS) for `name`.
-
-        Raises BadRequestException with the controller's code (NAME_TOO_LONG...) for a name it rejects, before any
-        call for a name that is not a string or not Unicode text (check_name_argument), and InvocationException
-        when the service cannot be reached in time.
-        """
-        check_name_argument(name, correlation_id)
-        return self._send_name_operation(operation, correlation_id, name)
+    """Calls a hello-world controller, in this process or over HTTP, with the same results and exceptions."""
 
     @abstractmethod
-    def _send_name_operation(self, operation: str, correlation_id: str | None, name: str | None) -> str:
-        """The client's transport: calls `operation` with `name` (None: the service's default name)."""
+    def greeting(self, correlation_id: str | None, name: str | None) -> str:
+        """Returns "Hello, <name>!", or the greeting of the service's default name for None or a blank name.
+
+        Raises BadRequestException with the controller's code (NAME_TOO_LONG...) for a name it rejects, before any
+        call for a name that is not a string or not Unicode text (NameRules.check_name_argument), and
+        InvocationException when the service cannot be reached in time.
+        """

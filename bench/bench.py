@@ -2,13 +2,14 @@
 
     python bench/bench.py [--seconds 10]
 
-Starts, on free loopback ports: `python run.py` with config.yml as it is (HelloWorldHttpEndpoint); the bare
-bottle route of bench/bare_bottle.py on the same endpoint machinery (no Pip.Services service behind it); and
-`python run.py` with the endpoint descriptor switched to the stock one (the one-line change the README shows).
-Loads GET /hello_world/greeting?name=John with wrk (-t1) when it is installed (else a Python load generator) at
-10, 50 and 200 connections, and prints req/s, p50, p99 and errors, the ratios at 50 connections, the time from
-spawn to the first 200, and the RSS of the service after warm-up, after the loads and over 200k more requests.
-Figures swing 2-3x on a busy machine: it warns when the load average is high.
+Starts, on free loopback ports: `python run.py` with config.yml as it is (GranianHttpEndpoint); the bare
+bottle route of bench/bare_bottle.py on the same endpoint machinery (no Pip.Services service behind it); the same
+bare route (bench/bare_wsgi.py) on granian's own WSGI server, one worker with one blocking thread, the floor any
+bottle app on granian can reach; and `python run.py` with the endpoint descriptor switched to the stock one (the
+one-line change the README shows). Loads GET /hello_world/greeting?name=John with wrk (-t1) when it is installed
+(else a Python load generator) at 10, 50 and 200 connections, and prints req/s, p50, p99 and errors, the ratios at
+50 connections, the time from spawn to the first 200, and the RSS of the service after warm-up, after the loads
+and over 200k more requests. Figures swing 2-3x on a busy machine: it warns when the load average is high.
 """
 
 import argparse
@@ -22,15 +23,18 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ports import free_port  # bench/ is this script's directory, first on sys.path
 
 ROOT = Path(__file__).resolve().parent.parent
-OURS = '"hello-world:endpoint:http:default:1.0"'
+OURS = '"chassis:endpoint:http:default:1.0"'
 STOCK = '"pip-services:endpoint:http:default:1.0"'
 PATH = "/hello_world/greeting?name=John"
+# The bare bottle route on granian's own WSGI server: the floor of the others.
+WSGI = "bare bottle on granian WSGI"
 
 
 @dataclass
@@ -41,24 +45,38 @@ class Result:
     errors: int
 
 
-class Service:
-    """run.py on a free loopback port with config.yml's endpoint descriptor replaced by `endpoint`; or, with
-    endpoint None, the bare bottle route."""
+def run_py(endpoint: str, workdir: Path) -> Callable[[int], list[str]]:
+    """`python run.py` with config.yml's endpoint descriptor replaced by `endpoint` (the port comes from HTTP_PORT)."""
+    config = (ROOT / "config.yml").read_text()
+    assert OURS in config, "config.yml no longer names GranianHttpEndpoint"
+    config_path = workdir / f"config-{endpoint.split(':')[0].strip(chr(34))}.yml"
+    config_path.write_text(config.replace(OURS, endpoint))
+    return lambda port: [sys.executable, str(ROOT / "run.py"), "-c", str(config_path)]
 
-    def __init__(self, endpoint: str | None, workdir: Path) -> None:
+
+def bare_bottle(port: int) -> list[str]:
+    """The bare bottle route on the endpoint's machinery (bench/bare_bottle.py)."""
+    return [sys.executable, str(ROOT / "bench" / "bare_bottle.py"), str(port)]
+
+
+def bare_wsgi(port: int) -> list[str]:
+    """The bare bottle route on granian's own WSGI server (its embedded server refuses WSGI: the CLI's, in a
+    process of its own): one worker with one blocking thread, HTTP/1 only and the endpoint's backlog, as the
+    endpoint serves."""
+    return [sys.executable, "-m", "granian", "--interface", "wsgi", "--workers", "1", "--blocking-threads", "1",
+            "--http", "1", "--no-ws", "--backlog", "1024", "--log-level", "warning", "--host", "127.0.0.1",
+            "--port", str(port), "--working-dir", str(ROOT / "bench"), "bare_wsgi:app"]  # fmt: skip
+
+
+class Service:
+    """The process `command(port)` starts, serving the greeting on a free loopback port."""
+
+    def __init__(self, command: Callable[[int], list[str]]) -> None:
         self.port = free_port()
-        if endpoint is None:
-            command = [sys.executable, str(ROOT / "bench" / "bare_bottle.py"), str(self.port)]
-        else:
-            config = (ROOT / "config.yml").read_text()
-            assert OURS in config, "config.yml no longer names HelloWorldHttpEndpoint"
-            config_path = workdir / f"config-{endpoint.split(':')[0].strip(chr(34))}.yml"
-            config_path.write_text(config.replace(OURS, endpoint))
-            command = [sys.executable, str(ROOT / "run.py"), "-c", str(config_path)]
         env = {**os.environ, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(self.port), "LOG_LEVEL": "warn"}
         started = time.perf_counter()
         self.process = subprocess.Popen(
-            command,
+            command(self.port),
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -158,8 +176,14 @@ def main() -> None:
     print(f"importing run.py's modules alone takes {import_ms():.0f} ms")
     results: dict[str, dict[int, Result]] = {}
     with tempfile.TemporaryDirectory() as workdir:
-        for name, endpoint in (("service", OURS), ("bare bottle", None), ("stock endpoint", STOCK)):
-            service = Service(endpoint, Path(workdir))
+        servers = {
+            "service": run_py(OURS, Path(workdir)),
+            "bare bottle": bare_bottle,
+            WSGI: bare_wsgi,
+            "stock endpoint": run_py(STOCK, Path(workdir)),
+        }
+        for name, command in servers.items():
+            service = Service(command)
             print(f"{name}: first 200 after {service.startup_ms:.0f} ms")
             try:
                 load(service.port, 10, 2)  # warm-up
@@ -176,6 +200,8 @@ def main() -> None:
             print("| " + " | ".join(map(str, row)) + " |")
     at_50 = {name: by_connections[50].requests_per_second for name, by_connections in results.items()}
     print(f"\nthroughput at 50 connections: service / bare bottle = {at_50['service'] / at_50['bare bottle']:.2f}x, "
+          f"service / {WSGI} = {at_50['service'] / at_50[WSGI]:.2f}x, "
+          f"bare bottle / {WSGI} = {at_50['bare bottle'] / at_50[WSGI]:.2f}x, "
           f"service / stock endpoint = {at_50['service'] / at_50['stock endpoint']:.1f}x")  # fmt: skip
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
@@ -183,7 +209,7 @@ def main() -> None:
 def import_ms() -> float:
     """Milliseconds a fresh interpreter spends importing what run.py imports: the floor of any startup."""
     timed = (
-        "import time; t = time.perf_counter(); import library_fixes.process_exit as fixes; "
+        "import time; t = time.perf_counter(); import microservice_chassis.library_fixes.process_exit as fixes; "
         "fixes.skip_cheroot_version_lookup(); import HelloWorldProcess; print(time.perf_counter() - t)"
     )
     output = subprocess.run([sys.executable, "-c", timed], cwd=ROOT, check=True, capture_output=True, text=True)

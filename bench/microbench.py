@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import library_fixes  # noqa: E402, F401 (before any pip_services3 import: it fixes their defects)
+import microservice_chassis.library_fixes  # noqa: E402, F401 (before any pip_services3 import: it fixes their defects)
 
 from bare_bottle import open_bare_endpoint  # noqa: E402
 from pip_services3_commons.config import ConfigParams  # noqa: E402
@@ -108,7 +108,7 @@ def open_service(process: HelloWorldProcess) -> object:
     parameters = ConfigParams.from_tuples("HTTP_HOST", "127.0.0.1", "HTTP_PORT", free_port(), "LOG_LEVEL", "info")
     process.read_config_from_file(None, str(CONFIG_PATH), parameters)
     process.open(None)
-    endpoint = process._references.get_one_required(Descriptor("hello-world", "endpoint", "http", "*", "1.0"))
+    endpoint = process._references.get_one_required(Descriptor("chassis", "endpoint", "http", "*", "1.0"))
     return endpoint._pipeline
 
 

@@ -3,13 +3,14 @@
 import subprocess
 import sys
 
-from process import PythonVersion
+try:
+    from microservice_chassis.process import python_version
+except ModuleNotFoundError as missing:  # a Python without requirements-dev.txt installed (one older than 3.11 cannot)
+    sys.exit(f"conftest.py: {missing}: make a venv with Python 3.11+, .venv/bin/pip install -r requirements-dev.txt")
 
 # Before the stack is imported: on an unsupported Python it fails with a long traceback.
-if refusal := PythonVersion.unsupported_python(requirements="requirements-dev.txt"):
+if refusal := python_version.unsupported_python(requirements="requirements-dev.txt"):
     sys.exit(refusal)
-
-import library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
 import contextlib
 import os
@@ -18,13 +19,15 @@ import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 import pytest
+from microservice_chassis.build import ChassisFactory
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_components.log import ConsoleLogger
 from pip_services3_rpc.services import HeartbeatRestService, HttpEndpoint
 
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from support import (
@@ -55,7 +58,7 @@ def port() -> int:
     return free_port()
 
 
-@pytest.fixture(scope="module", params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
+@pytest.fixture(scope="module", params=[GranianHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
 def service_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The REST service wired to a real controller and a real shared endpoint, as the container wires them:
     ours (config.yml's) and the stock Pip.Services one, since the service must work on either. One per module:
@@ -104,14 +107,14 @@ def run_to_exit(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
 @pytest.fixture
 def start_endpoint() -> Iterator[Start]:
     """Opens our endpoint with the probe, adder and heartbeat services on a free port; closes it afterwards."""
-    opened: list[tuple[HelloWorldHttpEndpoint, list]] = []
+    opened: list[tuple[GranianHttpEndpoint, list]] = []
 
     def start(
         *config: object, port: int | None = None, logger: ConsoleLogger | None = None, components: tuple = ()
     ) -> EndpointUnderTest:
         """`components`: more (descriptor, component) pairs for the references, e.g. counters."""
         port = port or free_port()
-        endpoint = HelloWorldHttpEndpoint()
+        endpoint = GranianHttpEndpoint()
         endpoint.configure(
             ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1",
                                      "connection.port", port, *config)
@@ -119,7 +122,7 @@ def start_endpoint() -> Iterator[Start]:
         probe, adder, heartbeat = ProbeService(), AdderService(), HeartbeatRestService()
         adder.configure(ConfigParams())  # a CommandableHttpService must be configured before it registers
         references = References.from_tuples(
-            HelloWorldServiceFactory.HttpEndpointDescriptor, endpoint,
+            ChassisFactory.HttpEndpointDescriptor, endpoint,
             Descriptor("test", "probe", "http", "default", "1.0"), probe,
             Descriptor("test", "adder", "default", "default", "1.0"), Adder(),
             Descriptor("test", "service", "http", "default", "1.0"), adder,

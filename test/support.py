@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import bottle
 import requests
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from pip_services3_commons.commands import Command, CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import TypeCode
@@ -29,10 +30,8 @@ from pip_services3_rpc.services import CommandableHttpService, RestService
 
 from bench.ports import free_port  # noqa: F401 (the one free_port, shared with the benchmark; the tests import it from here)
 from HelloWorldController import HelloWorldController
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from process.Parameters import PARAMETERS
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
@@ -93,7 +92,7 @@ class RunningProcess:
 
 def process_env(**overrides: str) -> dict[str, str]:
     """The parent's environment without this service's parameters, so a developer's shell cannot leak in."""
-    names = {parameter.name for parameter in PARAMETERS}
+    names = {parameter.name for parameter in HelloWorldProcess.parameters}
     env = {k: v for k, v in os.environ.items() if k not in names}
     env.update(overrides)
     return env
@@ -154,9 +153,9 @@ class AdderService(CommandableHttpService):
 
 
 class EndpointUnderTest(NamedTuple):
-    """An opened HelloWorldHttpEndpoint, the probe service registered on it, and its base URL."""
+    """An opened GranianHttpEndpoint, the probe service registered on it, and its base URL."""
 
-    endpoint: HelloWorldHttpEndpoint
+    endpoint: GranianHttpEndpoint
     probe: ProbeService
     url: str
 
@@ -322,9 +321,9 @@ def imported_project_modules(module_file: str) -> set[str]:
 
 
 def imports_no_component_class(module_file: str) -> bool:
-    """Components meet through descriptors and interfaces: of the top-level modules, only I* interfaces may be
-    imported (library fixes and a component's own parts are packages)."""
-    return all(m.startswith("I") for m in imported_project_modules(module_file))
+    """Components meet through descriptors and interfaces: of the top-level modules, only I* interfaces and the rules
+    of a name may be imported (the chassis is a package)."""
+    return all(m.startswith("I") or m == "NameRules" for m in imported_project_modules(module_file))
 
 
 def metric(url: str, name: str, **labels: str) -> float:

@@ -9,24 +9,24 @@ import bottle
 import pytest
 import requests
 import yaml
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
+from microservice_chassis.services.commandable import MAX_COMMAND_BODY
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor
 from pip_services3_container.config import ContainerConfigReader
 from pip_services3_rpc.services import HeartbeatRestService, HttpEndpoint
 
 import HelloWorldCommandableHttpService
-from HelloWorldCommandableHttpService import MAX_COMMAND_BODY
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService as Service
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldProcess import CONFIG_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from IHelloWorldController import NAME_PATTERN
+from NameRules import NAME_PATTERN
 from support import assert_error, free_port, imports_no_component_class, serving
 
 GREETING = "/v1/hello_world/greeting"
 
 
-@pytest.fixture(scope="module", params=[HelloWorldHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
+@pytest.fixture(scope="module", params=[GranianHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
 def url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The commandable service and /heartbeat on each endpoint, as the container wires them (one per module: tests
     only read)."""

@@ -3,7 +3,8 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException, ConfigException
 
 from HelloWorldController import HelloWorldController
-from IHelloWorldController import MAX_NAME_LENGTH, IHelloWorldController
+from IHelloWorldController import IHelloWorldController
+from NameRules import MAX_NAME_LENGTH
 
 
 def configured(**config: str) -> HelloWorldController:

@@ -5,6 +5,11 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from microservice_chassis.http.options import ACCESS_LOG_LEVELS
+from microservice_chassis.log.line_format import LEVELS
+from microservice_chassis.process import identity
+from microservice_chassis.process.config_reader import read_config
+from microservice_chassis.process.parameters import host_problem, log_level_problem
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor
@@ -12,13 +17,8 @@ from pip_services3_commons.run import IOpenable
 from pip_services3_components.log import LogLevel, LogLevelConverter
 
 from HelloWorldController import HelloWorldController
-from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess
+from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess, name_problem
 from HelloWorldRestService import HelloWorldRestService
-from http_endpoint.options import ACCESS_LOG_LEVELS
-from process.ConfigReader import read_config
-from process.LogFormat import LEVELS
-from process.Parameters import PARAMETERS, host_problem, log_level_problem, name_problem
-from process.ServiceName import DESCRIPTION, NAME
 from support import ObservedProcess, configured_descriptors, metric, opened_process, wait_until_serving
 
 
@@ -31,16 +31,16 @@ def process(port: int) -> Iterator[ObservedProcess]:
 def test_config_is_valid_yaml_listing_the_components() -> None:
     kinds = {(d.get_group(), d.get_type()) for d in configured_descriptors()}
     assert kinds == {
-        ("hello-world", "swagger-service"),
-        ("hello-world", "tracer"),
-        ("hello-world", "metrics-service"),
-        ("hello-world", "counters"),
-        ("hello-world", "log-output"),
+        ("chassis", "swagger-service"),
+        ("chassis", "tracer"),
+        ("chassis", "metrics-service"),
+        ("chassis", "counters"),
+        ("chassis", "log-output"),
         ("pip-services", "context-info"),
         ("pip-services", "logger"),
         ("pip-services", "counters"),
         ("hello-world", "controller"),
-        ("hello-world", "endpoint"),
+        ("chassis", "endpoint"),
         ("hello-world", "service"),
         ("pip-services", "heartbeat-service"),
         ("pip-services", "status-service"),
@@ -180,7 +180,7 @@ def config_yml_parameters() -> dict[str, str]:
 
 
 def test_the_parameter_table_is_what_config_yml_reads() -> None:
-    assert {p.name: p.default for p in PARAMETERS} == config_yml_parameters()
+    assert {p.name: p.default for p in HelloWorldProcess.parameters} == config_yml_parameters()
 
 
 def test_accepted_log_levels_are_those_the_logger_and_the_endpoint_know() -> None:
@@ -230,7 +230,9 @@ def test_anything_else_is_not_a_host(host: str) -> None:
 
 
 def test_config_yml_names_the_process_as_the_code_does() -> None:
-    """/status shows config.yml's context-info; the log lines, spans and failures show process/ServiceName."""
+    """/status shows config.yml's context-info; the log lines, spans and failures show the name the process declares
+    (HelloWorldProcess, the one home of the service's name)."""
+    HelloWorldProcess()
     config = read_config(None, str(CONFIG_PATH), ConfigParams())
     (info,) = [c.config for c in config if c.descriptor.get_type() == "context-info"]
-    assert (info.get_as_string("name"), info.get_as_string("description")) == (NAME, DESCRIPTION)
+    assert (info.get_as_string("name"), info.get_as_string("description")) == (identity.name(), identity.description())

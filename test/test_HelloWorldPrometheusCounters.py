@@ -1,4 +1,4 @@
-"""HelloWorldPrometheusCounters and HelloWorldMetricsService: Pip.Services counters as Prometheus reads them."""
+"""PrometheusCounters and MetricsService: Pip.Services counters as Prometheus reads them."""
 
 import contextlib
 import os
@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
+from microservice_chassis.metrics.prometheus_counters import PrometheusCounters
 from pip_services3_components.count import CounterType, LogCounters
 from pip_services3_prometheus.count import PrometheusCounterConverter
 from prometheus_client import generate_latest
 
-from HelloWorldPrometheusCounters import HelloWorldPrometheusCounters
 from support import free_port, metric
 
 
@@ -29,7 +29,7 @@ def need(tool: str) -> str:
     return path
 
 
-def exposition(counters: HelloWorldPrometheusCounters) -> str:
+def exposition(counters: PrometheusCounters) -> str:
     return generate_latest(counters.registry).decode()
 
 
@@ -42,7 +42,7 @@ def promtool_problems(text: str) -> str:
 
 
 def test_operation_counters_map_one_to_one_with_their_siblings_at_zero() -> None:
-    counters = HelloWorldPrometheusCounters()
+    counters = PrometheusCounters()
     counters.increment_one("v1/hello_world.greeting.exec_count")
     labels = '{command="greeting",service="v1/hello_world"}'
     text = exposition(counters)
@@ -62,7 +62,7 @@ def test_operation_counters_map_one_to_one_with_their_siblings_at_zero() -> None
 
 
 def test_other_counters_keep_their_name_made_valid_with_their_kind() -> None:
-    counters = HelloWorldPrometheusCounters()
+    counters = PrometheusCounters()
     counters.increment("log.lines-dropped", 3)
     counters.end_timing("db.query", 20)
     counters.last("queue.depth", 7)
@@ -80,14 +80,14 @@ def test_other_counters_keep_their_name_made_valid_with_their_kind() -> None:
 
 
 def test_a_name_another_series_took_records_nothing_and_breaks_nothing() -> None:
-    counters = HelloWorldPrometheusCounters()
+    counters = PrometheusCounters()
     counters.increment_one("process.cpu.seconds")  # would be process_cpu_seconds_total, the process collector's
     counters.increment_one("pipservices.exec")  # would be pipservices_exec_total, the operations'
     assert promtool_problems(exposition(counters)) == ""
 
 
 def test_the_process_and_python_series_are_there_from_the_start() -> None:
-    text = exposition(HelloWorldPrometheusCounters())
+    text = exposition(PrometheusCounters())
     for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds",
                  "process_start_time_seconds", "python_info", "python_gc_collections_total"):  # fmt: skip
         assert f"\n{name}" in text, name

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
+from microservice_chassis.services import api_documents
 
-import api_documents
 import HelloWorldRestService
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import OPENAPI_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from IHelloWorldController import NAME_OPERATIONS, NAME_RULES, IHelloWorldController
+from IHelloWorldController import IHelloWorldController
+from NameRules import NAME_RULES
 from support import address_of, imported_project_modules, imports_no_component_class, serving
 
 
@@ -92,14 +93,14 @@ def test_serves_its_openapi_document(service_url: str) -> None:
     response = requests.get(f"{service_url}/hello_world/swagger", timeout=5)
     assert response.status_code == 200
     document = yaml.safe_load(response.text)
-    assert document == api_documents.complete(yaml.safe_load(OPENAPI_PATH.read_text()))
+    assert document == api_documents.complete(HelloWorldRestService.openapi_document())
     assert document["openapi"].startswith("3.")
     assert {"/hello_world/greeting", "/heartbeat", "/status"} <= set(document["paths"])
     assert "256" in document["components"]["parameters"]["Name"]["schema"]["pattern"]
     assert document["components"]["parameters"]["Name"]["description"].startswith(NAME_RULES)
 
 
-@pytest.mark.parametrize("operation", NAME_OPERATIONS)
+@pytest.mark.parametrize("operation", sorted(IHelloWorldController.__abstractmethods__))
 def test_each_name_operation_is_documented_by_the_shared_components(operation: str) -> None:
     """The path of every name operation takes the shared name and correlation id and answers the shared 400: a path
     with a parameter of its own, or no 400, would document rules the service does not apply."""
@@ -130,7 +131,7 @@ def test_every_route_is_in_the_document_and_every_operation_has_a_route(port: in
     without its REST route, fails here."""
     service = RecordingRestService()
     with serving(
-        HelloWorldHttpEndpoint,
+        GranianHttpEndpoint,
         port,
         (HelloWorldServiceFactory.HttpServiceDescriptor, service),
         probe="/hello_world/greeting",

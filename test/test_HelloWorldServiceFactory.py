@@ -8,11 +8,9 @@ from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService
 from HelloWorldController import HelloWorldController
 from HelloWorldDirectClient import HelloWorldDirectClient
-from HelloWorldLogOutput import HelloWorldLogOutput
 from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from HelloWorldTracer import HelloWorldTracer
 from support import ROOT
 
 
@@ -31,8 +29,6 @@ from support import ROOT
         # config.yml names the components with a concrete name where the factory has "*".
         (Descriptor("hello-world", "controller", "default", "default", "1.0"), HelloWorldController),
         (Descriptor("hello-world", "service", "http", "default", "1.0"), HelloWorldRestService),
-        (Descriptor("hello-world", "log-output", "default", "default", "1.0"), HelloWorldLogOutput),
-        (Descriptor("hello-world", "tracer", "opentelemetry", "default", "1.0"), HelloWorldTracer),
     ],
 )
 def test_creates_each_component_by_descriptor(descriptor: Descriptor, component_type: type) -> None:

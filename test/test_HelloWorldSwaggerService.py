@@ -9,25 +9,26 @@ from pathlib import Path
 
 import pytest
 import requests
+from microservice_chassis.build import ChassisFactory
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
+from microservice_chassis.http.rsgi_bridge import FileBody, call_wsgi
+from microservice_chassis.services.swagger_ui import UI_FOLDER, SwaggerUiService
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.services import HeartbeatRestService
 
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from HelloWorldSwaggerService import UI_FOLDER, HelloWorldSwaggerService
-from http_endpoint.rsgi_bridge import FileBody, call_wsgi
 from support import assert_error, raw_request, serving
 
 
 @pytest.fixture
 def url(port: int) -> Iterator[str]:
     services = [
-        (HelloWorldServiceFactory.SwaggerServiceDescriptor, HelloWorldSwaggerService()),
+        (ChassisFactory.SwaggerServiceDescriptor, SwaggerUiService()),
         (HelloWorldServiceFactory.HttpServiceDescriptor, HelloWorldRestService()),
         (Descriptor("pip-services", "heartbeat-service", "http", "default", "1.0"), HeartbeatRestService()),
     ]
-    with serving(HelloWorldHttpEndpoint, port, *services, probe="/heartbeat") as base_url:
+    with serving(GranianHttpEndpoint, port, *services, probe="/heartbeat") as base_url:
         yield base_url
 
 

@@ -11,12 +11,12 @@ import kubernetes_validate
 import pytest
 import requests
 import yaml
+from microservice_chassis.http.guards import LIVENESS_PATH, READINESS_PATH
+from microservice_chassis.process import python_version
 from pip_services3_commons.config import ConfigParams
 from pip_services3_container.config import ContainerConfigReader
 
 from HelloWorldProcess import CONFIG_PATH
-from http_endpoint.guards import LIVENESS_PATH, READINESS_PATH
-from process import PythonVersion
 from support import ROOT
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
@@ -61,7 +61,7 @@ def test_dockerfile_passes_hadolint_without_warnings() -> None:
 
 
 def test_image_is_the_newest_tested_python_slim_pinned_by_tag() -> None:
-    newest = r"\.".join(map(str, PythonVersion.NEWEST_TESTED))
+    newest = r"\.".join(map(str, python_version.NEWEST_TESTED))
     for line in DOCKERFILE.read_text().splitlines():
         if line.startswith("FROM "):
             assert re.fullmatch(rf"FROM python:{newest}\.\d+-slim(-\w+)?( AS \w+)?", line), line

@@ -1,7 +1,5 @@
 """One error format: every refusal and fault an ErrorDescription in JSON, bounded, never with its stack trace."""
 
-from library_fixes.loggers import UtcConsoleLogger
-
 import errno
 import http.client
 import re
@@ -9,9 +7,10 @@ from collections.abc import Callable
 
 import pytest
 import requests
+from microservice_chassis.http.rsgi_bridge import call_wsgi
+from microservice_chassis.library_fixes.loggers import UtcConsoleLogger
+from microservice_chassis.log.client_text import MAX_CLIENT_TEXT
 
-from http_endpoint.rsgi_bridge import call_wsgi
-from process.LogText import MAX_CLIENT_TEXT
 from support import ROOT, Start, address_of, assert_error, raw_request
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException, ConnectionException
 
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from support import Start, address_of, free_port, listening_port
 
 # --- open, or fail fast ---------------------------------------------------------------------------
@@ -30,7 +30,7 @@ def test_port_in_use_fails_open_naming_host_and_port(start_endpoint: Start) -> N
 
 def test_two_instances_cannot_share_a_port(start_endpoint: Start) -> None:
     _, _, url = start_endpoint()
-    second = HelloWorldHttpEndpoint()
+    second = GranianHttpEndpoint()
     second.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", address_of(url)[1]))
     with pytest.raises(Exception, match=r"Cannot listen on 127\.0\.0\.1"):
         second.open(None)
@@ -38,7 +38,7 @@ def test_two_instances_cannot_share_a_port(start_endpoint: Start) -> None:
 
 @pytest.mark.parametrize("port", ["abc", "70000", "-1"])
 def test_invalid_port_fails_open(port: str) -> None:
-    endpoint = HelloWorldHttpEndpoint()
+    endpoint = GranianHttpEndpoint()
     endpoint.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", port))
     with pytest.raises(ConfigException, match="port"):
         endpoint.open(None)
@@ -48,18 +48,18 @@ def test_invalid_port_fails_open(port: str) -> None:
 @pytest.mark.parametrize("value", [0, -1, "abc"])
 def test_the_answer_options_must_be_positive_numbers(option: str, value: object) -> None:
     with pytest.raises(ConfigException, match=f"options.{option} must be a positive number"):
-        HelloWorldHttpEndpoint().configure(ConfigParams.from_tuples(f"options.{option}", value))
+        GranianHttpEndpoint().configure(ConfigParams.from_tuples(f"options.{option}", value))
 
 
 def test_unresolvable_host_fails_open() -> None:
-    endpoint = HelloWorldHttpEndpoint()
+    endpoint = GranianHttpEndpoint()
     endpoint.configure(ConfigParams.from_tuples("connection.host", "no-such-host.invalid", "connection.port", 8080))
     with pytest.raises(ConnectionException, match=r"no-such-host\.invalid:8080"):
         endpoint.open(None)
 
 
 def test_a_host_name_is_resolved_before_listening() -> None:
-    endpoint, port = HelloWorldHttpEndpoint(), free_port()
+    endpoint, port = GranianHttpEndpoint(), free_port()
     endpoint.configure(ConfigParams.from_tuples("connection.host", "localhost", "connection.port", port))
     endpoint.open(None)
     try:
@@ -69,7 +69,7 @@ def test_a_host_name_is_resolved_before_listening() -> None:
 
 
 def test_an_unencodable_host_name_fails_open_in_one_line() -> None:
-    endpoint = HelloWorldHttpEndpoint()
+    endpoint = GranianHttpEndpoint()
     endpoint.configure(ConfigParams.from_tuples("connection.host", "a" * 300, "connection.port", free_port()))
     with pytest.raises(ConnectionException, match=r"Cannot listen on a+:"):
         endpoint.open(None)
@@ -151,7 +151,7 @@ def test_https_with_certificate_and_key(start_endpoint: Start, tmp_path: Path) -
 
 def test_https_without_certificate_files_fails_open_and_leaves_the_port_free(tmp_path: Path) -> None:
     port = free_port()
-    endpoint = HelloWorldHttpEndpoint()
+    endpoint = GranianHttpEndpoint()
     endpoint.configure(
         ConfigParams.from_tuples(
             "connection.protocol", "https", "connection.host", "127.0.0.1", "connection.port", port,
@@ -181,7 +181,7 @@ def test_a_bad_certificate_or_key_fails_open_in_one_line(tmp_path: Path, fault: 
         key.write_bytes(b"\x00garbage")
     else:
         key = other_key
-    endpoint = HelloWorldHttpEndpoint()
+    endpoint = GranianHttpEndpoint()
     port = free_port()
     endpoint.configure(
         ConfigParams.from_tuples("connection.protocol", "https", "connection.host", "127.0.0.1", "connection.port",

@@ -129,8 +129,8 @@ import sys, threading
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_rpc.services import HeartbeatRestService
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-endpoint, heartbeat = HelloWorldHttpEndpoint(), HeartbeatRestService()
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
+endpoint, heartbeat = GranianHttpEndpoint(), HeartbeatRestService()
 endpoint.configure(ConfigParams.from_tuples("connection.host", "127.0.0.1", "connection.port", sys.argv[1]))
 references = References.from_tuples(
     Descriptor("hello-world", "endpoint", "http", "default", "1.0"), endpoint,

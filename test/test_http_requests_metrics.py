@@ -3,12 +3,12 @@
 from collections import Counter
 
 import requests
+from microservice_chassis.build import ChassisFactory
+from microservice_chassis.metrics.prometheus_counters import PrometheusCounters
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from test_HelloWorldPrometheusCounters import promtool_problems
 
-from HelloWorldPrometheusCounters import HelloWorldPrometheusCounters
-from HelloWorldServiceFactory import HelloWorldServiceFactory
 from support import Start, raw_request
 
 
@@ -92,8 +92,8 @@ def test_each_answer_is_counted_once_by_method_route_and_status(start_process) -
 
 def test_a_handler_fault_is_counted_as_its_500(start_endpoint: Start) -> None:
     """A component test: no route of the service fails, the probe service's /probe/boom does."""
-    counters = HelloWorldPrometheusCounters()
-    _, _, url = start_endpoint(components=(HelloWorldServiceFactory.PrometheusCountersDescriptor, counters))
+    counters = PrometheusCounters()
+    _, _, url = start_endpoint(components=(ChassisFactory.PrometheusCountersDescriptor, counters))
     for _ in range(2):
         assert requests.get(f"{url}/probe/boom", timeout=5).status_code == 500
     text = generate_latest(counters.registry).decode()

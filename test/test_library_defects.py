@@ -5,12 +5,6 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 (and this test) can be dropped knowingly.
 """
 
-from library_fixes.clients import client_timeouts
-from library_fixes.counters import JsonLogCounters, LeanCompositeCounters, log_counters_factory, use_own_counters
-from library_fixes.error_bodies import error_description, error_json
-from library_fixes.instrumentation import instrument, use_own_tracers
-from library_fixes.loggers import LevelCheckingCompositeLogger, UtcConsoleLogger, utc_console_logger_factory
-
 import importlib.util
 import inspect
 import io
@@ -25,6 +19,30 @@ from pathlib import Path
 
 import bottle
 import pytest
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
+from microservice_chassis.http.rsgi_bridge import CORRELATION_ID_KEY
+from microservice_chassis.library_fixes.clients import client_timeouts
+from microservice_chassis.library_fixes.counters import (
+    JsonLogCounters,
+    LeanCompositeCounters,
+    log_counters_factory,
+    use_own_counters,
+)
+from microservice_chassis.library_fixes.error_bodies import error_description, error_json
+from microservice_chassis.library_fixes.instrumentation import instrument, use_own_tracers
+from microservice_chassis.library_fixes.loggers import (
+    LevelCheckingCompositeLogger,
+    UtcConsoleLogger,
+    utc_console_logger_factory,
+)
+from microservice_chassis.log.client_text import MAX_CLIENT_TEXT
+from microservice_chassis.services.body_policy import (
+    MAX_BODY_DEPTH,
+    MAX_BODY_PROPERTIES,
+    command_parameters,
+    json_depth,
+    read_json_object,
+)
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import BadRequestException, InvocationException
@@ -36,17 +54,7 @@ from pip_services3_components.trace import CompositeTracer, LogTracer, NullTrace
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming, RestService
 
-from commandable_http_service.body_policy import (
-    MAX_BODY_DEPTH,
-    MAX_BODY_PROPERTIES,
-    command_parameters,
-    json_depth,
-    read_json_object,
-)
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
 from HelloWorldRestService import HelloWorldRestService
-from http_endpoint.rsgi_bridge import CORRELATION_ID_KEY
-from process.LogText import MAX_CLIENT_TEXT
 from support import ROOT
 
 
@@ -388,7 +396,7 @@ def test_cheroot_still_imports_pkg_resources_for_its_version() -> None:
 
 def test_skip_cheroot_version_lookup_keeps_pkg_resources_out() -> None:
     probe = (
-        "import sys; from library_fixes.process_exit import skip_cheroot_version_lookup; "
+        "import sys; from microservice_chassis.library_fixes.process_exit import skip_cheroot_version_lookup; "
         "skip_cheroot_version_lookup(); "
         "import pip_services3_rpc.services, cheroot; print(sys.modules['pkg_resources'], cheroot.__version__)"
     )
@@ -398,14 +406,14 @@ def test_skip_cheroot_version_lookup_keeps_pkg_resources_out() -> None:
 
 def test_rest_service_still_reads_the_correlation_id_itself_not_from_its_endpoint() -> None:
     service = HeartbeatRestService()
-    service._endpoint = HelloWorldHttpEndpoint()
+    service._endpoint = GranianHttpEndpoint()
     bottle.request.bind({"QUERY_STRING": "correlation%5Fid=raw", CORRELATION_ID_KEY: "checked"})
     assert service._get_correlation_id() == "raw"
 
 
 def test_repaired_rest_service_takes_the_correlation_id_its_endpoint_read() -> None:
     service = HelloWorldRestService()
-    service._endpoint = HelloWorldHttpEndpoint()
+    service._endpoint = GranianHttpEndpoint()
     bottle.request.bind({"QUERY_STRING": "correlation%5Fid=raw", CORRELATION_ID_KEY: "checked"})
     assert service._get_correlation_id() == "checked"
 

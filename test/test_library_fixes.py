@@ -4,8 +4,6 @@ The canaries load the library's own code: the day an upgrade fixes a defect, its
 dropped knowingly.
 """
 
-from library_fixes import token_type
-
 import ast
 import importlib.util
 import subprocess
@@ -13,18 +11,21 @@ import sys
 from pathlib import Path
 
 import pytest
+from microservice_chassis.library_fixes import token_type
 
 from support import ROOT
 
 LIBRARY = Path(importlib.util.find_spec("pip_services3_expressions").origin).parent
 LIBRARY_TOKEN_TYPE = LIBRARY / "tokenizers" / "TokenType.py"
 
+CHASSIS = ROOT / "chassis" / "src" / "microservice_chassis"
 # Every module of this project that runs in production or in bench/: tests go through conftest.py.
 PROJECT_MODULES = sorted(
-    path.relative_to(ROOT)
-    for pattern in ("*.py", "process/*.py", "http_endpoint/*.py", "library_fixes/*.py", "bench/*.py")
-    for path in ROOT.glob(pattern)
+    path.relative_to(ROOT) for pattern in ("*.py", "bench/*.py", "chassis/src/**/*.py") for path in ROOT.glob(pattern)
 )
+# What imports pip_services3_expressions (the mustache templates of the config readers): only these need the fix
+# first. The service's own modules import pip_services3_commons, _components.build and _rpc, which do not.
+NEEDS_THE_FIX = ("pip_services3_container", "pip_services3_components.config", "pip_services3_expressions")
 
 
 def imported_names(tree: ast.Module) -> list[str]:
@@ -67,15 +68,30 @@ def test_the_library_uses_the_stand_in() -> None:
     assert sys.modules[token_type.LIBRARY_MODULE] is token_type
 
 
-@pytest.mark.parametrize("path", [path for path in PROJECT_MODULES if path.parts[0] != "library_fixes"], ids=str)
-def test_every_module_importing_pip_services3_imports_library_fixes_before(path: Path) -> None:
+@pytest.mark.parametrize("path", [path for path in PROJECT_MODULES if "library_fixes" not in path.parts], ids=str)
+def test_every_module_importing_the_config_readers_imports_library_fixes_before(path: Path) -> None:
+    """A chassis module imports the fixes before any pip_services3 package (it may be the first module loaded); any
+    other module before what loads pip_services3_expressions."""
     names = imported_names(ast.parse((ROOT / path).read_text()))
-    libraries = [index for index, name in enumerate(names) if name.startswith("pip_services3")]
+    chassis = path.parts[0] == "chassis"
+    libraries = [i for i, name in enumerate(names) if name.startswith("pip_services3" if chassis else NEEDS_THE_FIX)]
     if libraries:
-        assert "library_fixes" in names[: libraries[0]]
+        assert any(name.startswith("microservice_chassis") for name in names[: libraries[0]])
 
 
-@pytest.mark.parametrize("module", ["HelloWorldRestService", "http_endpoint.options", "process.ConfigReader"])
+def test_the_service_modules_do_not_load_the_defective_library() -> None:
+    """What lets the service's modules leave the fixes to the chassis: importing them loads no pip_services3_expressions."""
+    modules = ", ".join(path.stem for path in ROOT.glob("*.py") if path.stem not in ("run", "HelloWorldProcess"))
+    loaded = f"name.startswith('pip_services3_expressions') and name != {token_type.LIBRARY_MODULE!r}"
+    script = f"import sys, {modules}; print(any({loaded} for name in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert (result.stdout.strip(), result.stderr) == ("False", "")
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["HelloWorldProcess", "microservice_chassis.http.options", "microservice_chassis.process.config_reader"],
+)
 def test_a_component_imported_first_fixes_the_library_for_what_follows(module: str) -> None:
     """A test, a benchmark or a team's script that imports a component and then the stack, on this Python."""
     script = (
@@ -85,7 +101,7 @@ def test_a_component_imported_first_fixes_the_library_for_what_follows(module: s
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.stderr == ""
-    assert result.stdout.strip() == "library_fixes.token_type"
+    assert result.stdout.strip() == "microservice_chassis.library_fixes.token_type"
 
 
 def test_a_defective_token_type_imported_before_library_fixes_is_refused_by_name() -> None:
@@ -94,7 +110,7 @@ def test_a_defective_token_type_imported_before_library_fixes_is_refused_by_name
         "import enum, sys, types; "
         f"module = sys.modules[{token_type.LIBRARY_MODULE!r}] = types.ModuleType('defective'); "
         "module.TokenType = enum.Enum('TokenType', {'Unknown': (0,), 'Eof': 1, 'Eol': 2, 'Float': 2}); "
-        "import library_fixes"
+        "import microservice_chassis.library_fixes"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1

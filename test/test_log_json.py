@@ -22,7 +22,7 @@ CORE = ["time", "level", "logger", "correlation_id", "message"]
 HOSTILE = 'a\x1b[31m\u202e\u2028\n"\\z'
 # A service whose route fails with a multi-line message, loaded by the container from its `type` (no factory).
 FAULTY_SERVICE = """
-import library_fixes  # noqa: F401
+import microservice_chassis.library_fixes  # noqa: F401
 from pip_services3_rpc.services import RestService
 
 

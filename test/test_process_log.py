@@ -2,9 +2,10 @@
 
 import time
 
-from process.LogRateLimit import LogRateLimit
-from process.LogWriter import MAX_QUEUED_LINES, LogWriter
-from process.Streams import QueuedStream
+from microservice_chassis.log.rate_limit import LogRateLimit
+from microservice_chassis.log.writer import MAX_QUEUED_LINES, LogWriter
+from microservice_chassis.process.streams import QueuedStream
+
 from support import read_until
 
 

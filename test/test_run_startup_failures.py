@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from microservice_chassis.process.python_version import unsupported_python
 
-from process.PythonVersion import unsupported_python
 from support import (
     RUN_PY,
     assert_one_line_failure,
@@ -62,7 +62,7 @@ def test_windows_is_refused_in_one_line_naming_wsl(tmp_path: Path) -> None:
         f"sys.path.insert(0, {str(RUN_PY.parent)!r}); runpy.run_path({str(RUN_PY)!r}, run_name='__main__')"
     )
     result = subprocess.run([sys.executable, "-c", windows], cwd=tmp_path, capture_output=True, text=True, timeout=10)
-    assert_one_line_failure(result, "hello-world: Windows", "WSL")
+    assert_one_line_failure(result, "run.py: Windows", "WSL")
     assert unsupported_python((3, 12), platform="linux") is None
 
 

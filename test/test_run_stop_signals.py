@@ -109,8 +109,9 @@ def test_stop_signals_are_handled_before_run_py_imports_anything_else(run_to_exi
     result = run_to_exit("--help", PYTHONPROFILEIMPORTTIME="1")
     assert result.returncode == 0
     imported = re.findall(r"^import time:.*\| +([\w.]+)$", result.stderr, re.M)
-    handlers = imported.index("process.StopSignals")
-    for later in ("process.PythonVersion", "process.CommandLine", "argparse", "dataclasses"):
+    handlers = imported.index("microservice_chassis.process.stop_signals")
+    later_modules = ("microservice_chassis.process.python_version", "microservice_chassis.process.command_line")
+    for later in (*later_modules, "argparse", "dataclasses"):
         assert imported.index(later) > handlers, later
 
 
@@ -121,7 +122,7 @@ real_import = builtins.__import__
 
 
 def interrupting_import(name, *args, **kwargs):
-    if name.startswith("process."):  # run.py's first import of its own modules: the earliest it can be hit
+    if name == "microservice_chassis.process.stop_signals":  # after the hook: the earliest it can be hit
         builtins.__import__ = real_import
         os.kill(os.getpid(), signal.SIGINT)  # Python's own handler raises KeyboardInterrupt right here
     return real_import(name, *args, **kwargs)
@@ -147,7 +148,7 @@ def test_ctrl_c_before_the_handlers_stops_it_without_a_traceback(tmp_path: Path,
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
         "",
-        "hello-world: SIGINT received: stopped before opening\n",
+        "run.py: SIGINT received: stopped before opening\n",
     )
 
 
@@ -226,7 +227,7 @@ class NAME(IOpenable):
 """
 SLOW_CLOSE = """
 import threading
-from process.StopSignals import REPEAT_GRACE
+from microservice_chassis.process.stop_signals import REPEAT_GRACE
 
 threading.Event().wait(REPEAT_GRACE + 0.1)  # slow from the start, a minute in all
 print("slow close under way", flush=True)

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import requests
+from microservice_chassis.tracing import trace_context
+from microservice_chassis.tracing.trace_context import TraceContext
 from otlp_receiver import attributes, otlp_receiver
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
@@ -16,8 +18,6 @@ from pip_services3_commons.errors import BadRequestException
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from HelloWorldRestClient import HelloWorldRestClient
 from support import RunningProcess, address_of, raw_request
-from tracing import trace_context
-from tracing.trace_context import TraceContext
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"

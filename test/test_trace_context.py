@@ -1,9 +1,8 @@
 """The W3C Trace Context rules of tracing/trace_context.py (https://www.w3.org/TR/trace-context/)."""
 
 import pytest
-
-from tracing import trace_context
-from tracing.trace_context import TraceContext
+from microservice_chassis.tracing import trace_context
+from microservice_chassis.tracing.trace_context import TraceContext
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"

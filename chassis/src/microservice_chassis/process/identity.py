@@ -1,0 +1,30 @@
+"""The running service's name and description, as its log lines, spans and one-line failures give them.
+
+The service's process container declares them when it is made (ChassisProcess, from the service's own
+`super().__init__(name, description)`, as in the tutorial); what is said before that, while run.py starts, is said
+in the name of the program (`run.py: ...`), as argparse does.
+
+Plain Python on any Python 3: python_version and startup use it before the libraries load.
+"""
+
+import os
+import sys
+
+_declared = {}  # type: dict[str, str]
+
+
+def declare(name, description):
+    # type: (str, str) -> None
+    """Makes `name` and `description` the service's, for every line and span from now on."""
+    _declared["name"], _declared["description"] = name, description
+
+
+def name():
+    # type: () -> str
+    """The service's name, or the program's (`run.py`) until the service has declared it."""
+    return _declared.get("name") or os.path.basename(sys.argv[0] if sys.argv and sys.argv[0] else "python")
+
+
+def description():
+    # type: () -> str
+    return _declared.get("description", "")

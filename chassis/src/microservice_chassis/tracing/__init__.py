@@ -1,0 +1,6 @@
+"""The parts of OpenTelemetryTracer, and the W3C trace context the endpoint and the HTTP clients share.
+
+- trace_context: the W3C `traceparent` / `tracestate` headers, read and written; the trace of the request being served
+- client_spans: the HTTP clients' side: a span per call and the `traceparent` it sends
+- exporter: the OpenTelemetry SDK and its OTLP/HTTP exporter, imported only when tracing is on
+"""

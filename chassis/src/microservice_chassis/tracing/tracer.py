@@ -1,0 +1,101 @@
+"""Traces as OpenTelemetry spans, exported over OTLP/HTTP when the standard OTEL_EXPORTER_OTLP_ENDPOINT is set.
+
+Without it the tracer is off: the SDK is never imported, and the endpoint and the clients open no span (they ask
+`is_enabled` once, in set_references). Its parts are in tracing/.
+"""
+
+import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
+import os
+from typing import TYPE_CHECKING
+
+from pip_services3_commons.config import ConfigParams, IConfigurable
+from pip_services3_commons.refer import Descriptor, IReferenceable, IReferences
+from pip_services3_commons.run import IOpenable
+from pip_services3_components.trace import ITracer, TraceTiming
+
+from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, OpenSpan, SpanKind
+from microservice_chassis.process import identity
+from microservice_chassis.tracing.trace_context import TraceContext, new_span_id
+
+if TYPE_CHECKING:
+    from microservice_chassis.tracing.exporter import SpanExporter
+
+# The standard variable naming where spans go; the exporter reads it (and the other OTEL_* variables) itself.
+ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
+CONTEXT_INFO = Descriptor("pip-services", "context-info", "*", "*", "1.0")
+
+
+class OpenTelemetryTracer(IRequestTracer, ITracer, IConfigurable, IReferenceable, IOpenable):
+    """`chassis:tracer:opentelemetry:default:1.0`: one span per request the endpoint serves and per call an
+    HTTP client makes, batched (BatchSpanProcessor) and sent on close, so that a stop (SIGTERM) loses none.
+
+    Spans are opened through IRequestTracer. Its descriptor's type `tracer` also puts it in every component's
+    CompositeTracer, so it is an ITracer too, whose calls record nothing: ITracer hears of an operation only once
+    it has ended, too late to parent the calls made within it, and the operations it hears of (a service's
+    `orders.get_order`, a client's call) are the requests and client calls spanned here already.
+
+    Configuration: the standard OTEL_* environment variables only. service.name is OTEL_SERVICE_NAME (or
+    OTEL_RESOURCE_ATTRIBUTES'), else the context-info name (`pip-services:context-info:*:*:1.0`).
+    """
+
+    def __init__(self) -> None:
+        self._enabled = bool(os.environ.get(ENDPOINT_VARIABLE))
+        self._service_name = identity.name()
+        self._exporter: SpanExporter | None = None
+        self._opened = False
+
+    def configure(self, config: ConfigParams) -> None:
+        self._enabled = bool(os.environ.get(ENDPOINT_VARIABLE))
+
+    def set_references(self, references: IReferences) -> None:
+        context_info = references.get_one_optional(CONTEXT_INFO)
+        if context_info is not None and context_info.name:
+            self._service_name = context_info.name
+
+    def is_enabled(self) -> bool:
+        return self._enabled
+
+    def is_open(self) -> bool:
+        return self._opened
+
+    def open(self, correlation_id: str | None) -> None:
+        self._opened = True
+        if self._enabled and self._exporter is None:
+            from microservice_chassis.tracing.exporter import SpanExporter  # only now: no cost, and no import, while tracing is off
+
+            self._exporter = SpanExporter(self._service_name)
+
+    def close(self, correlation_id: str | None) -> None:
+        exporter, self._exporter, self._opened = self._exporter, None, False
+        if exporter is not None:
+            exporter.close()
+
+    def start_span(self, name: str, kind: SpanKind, parent: TraceContext | None, attributes: Attributes) -> OpenSpan:
+        exporter = self._exporter
+        if exporter is None:
+            return _Unrecorded(parent)
+        return exporter.start_span(name, kind, parent, attributes)
+
+    # --- ITracer: see the class's docstring ------------------------------------------------------
+
+    def trace(self, correlation_id: str | None, component: str, operation: str, duration: float) -> None:
+        """Records nothing: the operation's request or call has its span."""
+
+    def failure(
+        self, correlation_id: str | None, component: str, operation: str, error: Exception, duration: float
+    ) -> None:
+        """Records nothing: the operation's request or call has its span, marked as failed."""
+
+    def begin_trace(self, correlation_id: str | None, component: str, operation: str) -> TraceTiming:
+        return TraceTiming(correlation_id, component, operation, self)
+
+
+class _Unrecorded(OpenSpan):
+    """What a span begun before open or after close is: the caller's trace carried on, nothing recorded."""
+
+    def __init__(self, parent: TraceContext | None) -> None:
+        self.context = parent or TraceContext(new_span_id() + new_span_id(), new_span_id())
+
+    def end(self, attributes: Attributes, error: str | None, name: str | None = None) -> None:
+        """Nothing is recorded."""

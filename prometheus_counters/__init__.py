@@ -1,1 +1,0 @@
-"""The parts of HelloWorldPrometheusCounters: plain series a request adds to, read by prometheus_client at scrape."""
