@@ -6,7 +6,6 @@ method through the controller's command set. It also owns the rules a
 name must follow, so every transport rejects the same names the same way.
 """
 
-
 from pip_services3_commons.commands import CommandSet, ICommandable
 from pip_services3_commons.config import ConfigParams, IConfigurable
 from pip_services3_commons.errors import BadRequestException, ConfigException

@@ -2,11 +2,11 @@
 
 from microservice_chassis.library_fixes.clients import RepairedHttpClient
 
+from microservice_chassis.tracing.client_spans import TracedHttpClient
 from pip_services3_rpc.clients import RestClient
 
 from IHelloWorldClient import IHelloWorldClient
 from NameRules import check_name_argument
-from microservice_chassis.tracing.client_spans import TracedHttpClient
 
 
 class HelloWorldRestClient(TracedHttpClient, RepairedHttpClient, RestClient, IHelloWorldClient):

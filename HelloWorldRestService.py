@@ -1,12 +1,13 @@
 """The REST face of the controller: GET /hello_world/greeting?name=John -> "Hello, John!"."""
 
+from microservice_chassis.library_fixes.rest_service import RepairedRestService
+
 import re
 from pathlib import Path
 from typing import Any
 
 import bottle
 import yaml
-from microservice_chassis.library_fixes.rest_service import RepairedRestService
 from microservice_chassis.metrics.counted_operations import ICountedOperations
 from microservice_chassis.services import api_documents
 from pip_services3_commons.errors import BadRequestException

@@ -10,7 +10,7 @@ except ModuleNotFoundError as missing:  # a Python without the requirements inst
     raise SystemExit(
         f"run.py: {missing} (the dependencies are not installed here). Install them in a venv and run with it: "
         "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python run.py"
-    )
+    ) from None
 
 STARTUP = Startup()  # hears the stop signals, checks the Python, guards the output streams
 

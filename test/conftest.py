@@ -12,6 +12,8 @@ except ModuleNotFoundError as missing:  # a Python without requirements-dev.txt 
 if refusal := python_version.unsupported_python(requirements="requirements-dev.txt"):
     sys.exit(refusal)
 
+import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+
 import contextlib
 import os
 import signal
@@ -19,7 +21,6 @@ import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 import pytest
 from microservice_chassis.build import ChassisFactory
 from microservice_chassis.http.endpoint import GranianHttpEndpoint

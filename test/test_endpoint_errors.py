@@ -1,5 +1,7 @@
 """One error format: every refusal and fault an ErrorDescription in JSON, bounded, never with its stack trace."""
 
+from microservice_chassis.library_fixes.loggers import UtcConsoleLogger
+
 import errno
 import http.client
 import re
@@ -8,7 +10,6 @@ from collections.abc import Callable
 import pytest
 import requests
 from microservice_chassis.http.rsgi_bridge import call_wsgi
-from microservice_chassis.library_fixes.loggers import UtcConsoleLogger
 from microservice_chassis.log.client_text import MAX_CLIENT_TEXT
 
 from support import ROOT, Start, address_of, assert_error, raw_request

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from support import STALLED_BODIES, Start, address_of, assert_error, raw_request, rss_mb
+from support import Start, address_of, assert_error, raw_request, rss_mb
 
 JSON = "application/json"
 
@@ -176,22 +176,22 @@ def test_a_lower_case_method_is_not_served_as_get(start_endpoint: Start) -> None
 # --- bodies that no route wants -------------------------------------------------------------------
 
 
-def test_routes_without_a_body_do_not_read_one(start_endpoint: Start) -> None:
+def test_routes_without_a_body_ignore_a_small_one_as_the_stock_endpoint_does(start_endpoint: Start) -> None:
+    """pip_services3_rpc's own tests send `null` with GET /heartbeat: read (bounded, test_endpoint_get_bodies.py) and
+    ignored, never parsed."""
     _, _, url = start_endpoint()
     response = requests.get(f"{url}/heartbeat", data=b"{not json", headers={"Content-Type": JSON}, timeout=5)
-    assert_error(response.status_code, response.content, 413)
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(
     ("request_bytes", "expected"),
     [
-        (STALLED_BODIES[0], 413),
-        (STALLED_BODIES[1], 413),
         (b"POST /nope HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n", 404),
         (b"PUT /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n", 405),
         (b"GET /heartbeat HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n", 413),
     ],
-    ids=["get-chunked", "get-length", "unknown-route", "wrong-method", "get-expecting-continue"],
+    ids=["unknown-route", "wrong-method", "get-expecting-continue"],
 )
 def test_a_body_no_route_wants_is_refused_unread(start_endpoint: Start, request_bytes: bytes, expected: int) -> None:
     """Refused at once, before any of it is read (no 100 Continue, no waiting for the body deadline), and the

@@ -5,6 +5,21 @@ These tests assert the defect itself: when an upgrade fixes one, its test fails,
 (and this test) can be dropped knowingly.
 """
 
+from microservice_chassis.library_fixes.clients import client_timeouts
+from microservice_chassis.library_fixes.counters import (
+    JsonLogCounters,
+    LeanCompositeCounters,
+    log_counters_factory,
+    use_own_counters,
+)
+from microservice_chassis.library_fixes.error_bodies import error_description, error_json
+from microservice_chassis.library_fixes.instrumentation import instrument, use_own_tracers
+from microservice_chassis.library_fixes.loggers import (
+    LevelCheckingCompositeLogger,
+    UtcConsoleLogger,
+    utc_console_logger_factory,
+)
+
 import importlib.util
 import inspect
 import io
@@ -21,20 +36,6 @@ import bottle
 import pytest
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.http.rsgi_bridge import CORRELATION_ID_KEY
-from microservice_chassis.library_fixes.clients import client_timeouts
-from microservice_chassis.library_fixes.counters import (
-    JsonLogCounters,
-    LeanCompositeCounters,
-    log_counters_factory,
-    use_own_counters,
-)
-from microservice_chassis.library_fixes.error_bodies import error_description, error_json
-from microservice_chassis.library_fixes.instrumentation import instrument, use_own_tracers
-from microservice_chassis.library_fixes.loggers import (
-    LevelCheckingCompositeLogger,
-    UtcConsoleLogger,
-    utc_console_logger_factory,
-)
 from microservice_chassis.log.client_text import MAX_CLIENT_TEXT
 from microservice_chassis.services.body_policy import (
     MAX_BODY_DEPTH,

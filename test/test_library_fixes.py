@@ -4,6 +4,8 @@ The canaries load the library's own code: the day an upgrade fixes a defect, its
 dropped knowingly.
 """
 
+from microservice_chassis.library_fixes import token_type
+
 import ast
 import importlib.util
 import subprocess
@@ -11,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from microservice_chassis.library_fixes import token_type
 
 from support import ROOT
 
@@ -80,7 +81,8 @@ def test_every_module_importing_the_config_readers_imports_library_fixes_before(
 
 
 def test_the_service_modules_do_not_load_the_defective_library() -> None:
-    """What lets the service's modules leave the fixes to the chassis: importing them loads no pip_services3_expressions."""
+    """What lets the service's modules leave the fixes to the chassis: importing them loads no
+    pip_services3_expressions."""
     modules = ", ".join(path.stem for path in ROOT.glob("*.py") if path.stem not in ("run", "HelloWorldProcess"))
     loaded = f"name.startswith('pip_services3_expressions') and name != {token_type.LIBRARY_MODULE!r}"
     script = f"import sys, {modules}; print(any({loaded} for name in sys.modules))"

@@ -89,10 +89,10 @@ def test_requests_are_exported_as_spans_and_a_sigterm_loses_none(start_process: 
     assert ok.trace_state == "congo=t61rcWkgMzE"
     ok_attributes = attributes(ok.attributes)
     assert ok_attributes["http.response.status_code"] == 200 and ok_attributes["http.route"] == "/hello_world/greeting"
-    assert ok_attributes["hello_world.correlation_id"] == TRACE_ID and ok.status.code != STATUS_ERROR
+    assert ok_attributes["pip_services.correlation_id"] == TRACE_ID and ok.status.code != STATUS_ERROR
     refused = [span for _, span in spans if attributes(span.attributes).get("http.response.status_code") == 400]
     assert len(refused) == 1 and attributes(refused[0].attributes)["error.type"] == "NAME_TOO_LONG"
-    assert attributes(refused[0].attributes)["hello_world.correlation_id"] == "mine"
+    assert attributes(refused[0].attributes)["pip_services.correlation_id"] == "mine"
     assert refused[0].status.code != STATUS_ERROR  # a 4xx is the client's mistake, not a failure of the server
     assert "POST /v1/hello_world/greeting" in {span.name for _, span in spans}
 

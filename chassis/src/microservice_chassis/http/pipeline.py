@@ -32,8 +32,8 @@ from microservice_chassis.http.options import EndpointOptions
 from microservice_chassis.http.request_counters import CountRequest, route_template
 from microservice_chassis.http.rsgi_bridge import Headers, environ_of
 from microservice_chassis.http.spans import RequestSpans, call_traced
-from microservice_chassis.tracing.request_tracer import IRequestTracer, OpenSpan
 from microservice_chassis.log.client_text import printable
+from microservice_chassis.tracing.request_tracer import IRequestTracer, OpenSpan
 
 # Answered to a CORS preflight: how long a browser may cache it.
 PREFLIGHT_HEADERS: Headers = [("Access-Control-Max-Age", "600")]

@@ -4,9 +4,9 @@ error code, current (as the request's W3C trace) while the handler runs, for the
 from typing import Any, BinaryIO
 
 from microservice_chassis.http.rsgi_bridge import Headers, WsgiApp, call_wsgi
-from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, OpenSpan
 from microservice_chassis.log.client_text import printable
 from microservice_chassis.tracing import trace_context
+from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, OpenSpan
 from microservice_chassis.tracing.trace_context import TraceContext
 
 

@@ -14,8 +14,8 @@ from pip_services3_components.count import ICounters
 from pip_services3_components.log import ILogger, LogLevel
 from pip_services3_components.trace import CompositeTracer, ITracer
 
-from microservice_chassis.log.rate_limit import REJECTIONS
 from microservice_chassis.log.client_text import printable
+from microservice_chassis.log.rate_limit import REJECTIONS
 
 # The rate-limited rejection lines: the summary, and the counter of those not written.
 SUPPRESSED_REJECTIONS = "%d similar lines suppressed in the last second: Rejected %s"

@@ -3,7 +3,12 @@ endpoint's correlation id, the tracer's references, instrumentation, and a cheap
 
 import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 from microservice_chassis.library_fixes.error_bodies import ERROR_KEY, error_description, error_json
-from microservice_chassis.library_fixes.instrumentation import InstrumentedCall, instrument, is_rejection, repair_instrumentation
+from microservice_chassis.library_fixes.instrumentation import (
+    InstrumentedCall,
+    instrument,
+    is_rejection,
+    repair_instrumentation,
+)
 
 import json
 from collections.abc import Callable

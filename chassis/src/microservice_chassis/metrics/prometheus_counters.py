@@ -24,7 +24,15 @@ from prometheus_client import CollectorRegistry
 
 from microservice_chassis.metrics.counted_operations import ICountedOperations
 from microservice_chassis.metrics.http_request_counters import IHttpRequestCounters
-from microservice_chassis.metrics.series import SAMPLE_SUFFIXES, Answers, Durations, Family, Kind, SeriesCollector, Value
+from microservice_chassis.metrics.series import (
+    SAMPLE_SUFFIXES,
+    Answers,
+    Durations,
+    Family,
+    Kind,
+    SeriesCollector,
+    Value,
+)
 
 # A Pip.Services operation counter: `<service>.<command>.<verb>_<kind>` (orders.get_order.exec_count,
 # v1/orders.get_order.call_time).

@@ -69,8 +69,9 @@ def parser(table: Sequence[Parameter]) -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(
         prog="run.py",
         description=textwrap.fill(
-            f"Runs the {identity.name()} microservice until SIGTERM, SIGINT (Ctrl-C) or SIGHUP, then closes it and exits 0; "
-            "a second SIGTERM or Ctrl-C during the close ends it at once. A startup failure prints one line and "
+            f"Runs the {identity.name()} microservice until SIGTERM, SIGINT (Ctrl-C) or SIGHUP, then closes it and "
+            "exits 0; a second SIGTERM or Ctrl-C during the close ends it at once."
+            " A startup failure prints one line and "
             "exits 1; a mistake on the command line prints the usage and exits 2. -p may be given many times.",
             width=100,
         ),

@@ -43,9 +43,7 @@ class ChassisProcess(ProcessContainer):
     # The parameters the config file may read: `run.py --help` lists them, the command line checks them.
     parameters: tuple[Parameter, ...] = CHASSIS_PARAMETERS
 
-    def __init__(
-        self, name: str, description: str, config_path: Path, stop_signals: StopSignals | None = None
-    ) -> None:
+    def __init__(self, name: str, description: str, config_path: Path, stop_signals: StopSignals | None = None) -> None:
         super().__init__(name, description)
         identity.declare(name, description)
         self._config_path = str(config_path)

@@ -58,6 +58,7 @@ class Startup:
         python_version.check()
         # Before the slow imports: no write to a closed stdout or stderr can fail from here on.
         from microservice_chassis.library_fixes.process_exit import skip_cheroot_version_lookup
+
         from microservice_chassis.process.streams import guard_standard_streams
 
         guard_standard_streams()
@@ -67,6 +68,7 @@ class Startup:
         """Makes the process container, reads the command line, runs it until a stop signal, then exits: 0 after a
         stop signal, 1 after a startup failure (one line), 2 after a mistake on the command line (the usage)."""
         from microservice_chassis.library_fixes.process_exit import exit_at_once
+
         from microservice_chassis.process.streams import drain_standard_streams
 
         sys.excepthook = sys.__excepthook__

@@ -41,9 +41,9 @@ MAX_COMMAND_BODY = 16 * 1024
 
 
 class StrictCommand(Command):
-    """A Command that rejects unexpected parameters too: pip_services3_commons 3.3.14's Command.execute validates its schema leniently, where an
-    unexpected property is only a warning, so a misspelt parameter would silently be left out.
-    Its `schema` is public, for the API document (Command keeps it private)."""
+    """A Command that rejects unexpected parameters too: pip_services3_commons 3.3.14's Command.execute validates its
+    schema leniently, where an unexpected property is only a warning, so a misspelt parameter would silently be left
+    out. Its `schema` is public, for the API document (Command keeps it private)."""
 
     def __init__(self, name: str, schema: ObjectSchema, function: Callable[[str | None, Parameters], Any]) -> None:
         super().__init__(name, schema, function)

@@ -14,8 +14,8 @@ from typing import Any
 from pip_services3_commons.errors import ApplicationException
 from pip_services3_commons.refer import IReferences
 
-from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, enabled_tracer
 from microservice_chassis.tracing import trace_context
+from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, enabled_tracer
 
 # The headers of the call running on this thread: pip_services3_rpc 3.3.4 RestClient._call sends `self._headers`,
 # one dict per client, with no way to add a header to one call; a client shared by threads needs one per call

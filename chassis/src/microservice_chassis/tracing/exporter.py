@@ -12,8 +12,8 @@ from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Reso
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-from microservice_chassis.tracing.request_tracer import Attributes, OpenSpan, SpanKind
 from microservice_chassis.process import identity
+from microservice_chassis.tracing.request_tracer import Attributes, OpenSpan, SpanKind
 from microservice_chassis.tracing.trace_context import TraceContext
 
 _KINDS = {"server": trace.SpanKind.SERVER, "client": trace.SpanKind.CLIENT}

@@ -14,8 +14,8 @@ from pip_services3_commons.refer import Descriptor, IReferenceable, IReferences
 from pip_services3_commons.run import IOpenable
 from pip_services3_components.trace import ITracer, TraceTiming
 
-from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, OpenSpan, SpanKind
 from microservice_chassis.process import identity
+from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, OpenSpan, SpanKind
 from microservice_chassis.tracing.trace_context import TraceContext, new_span_id
 
 if TYPE_CHECKING:
@@ -62,7 +62,9 @@ class OpenTelemetryTracer(IRequestTracer, ITracer, IConfigurable, IReferenceable
     def open(self, correlation_id: str | None) -> None:
         self._opened = True
         if self._enabled and self._exporter is None:
-            from microservice_chassis.tracing.exporter import SpanExporter  # only now: no cost, and no import, while tracing is off
+            from microservice_chassis.tracing.exporter import (
+                SpanExporter,  # only now: no cost, and no import, while tracing is off
+            )
 
             self._exporter = SpanExporter(self._service_name)
 
