@@ -14,36 +14,21 @@ if refusal := python_version.unsupported_python(requirements="requirements-dev.t
 
 import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
-import contextlib
-import os
 import signal
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from microservice_chassis.build import ChassisFactory
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
-from pip_services3_commons.config import ConfigParams
-from pip_services3_commons.refer import Descriptor, References
-from pip_services3_components.log import ConsoleLogger
-from pip_services3_rpc.services import HeartbeatRestService, HttpEndpoint
+from microservice_chassis.testing import (
+    free_port,
+    wait_until_serving,
+)
+from pip_services3_rpc.services import HttpEndpoint
 
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from support import (
-    RUN_PY,
-    Adder,
-    AdderService,
-    EndpointUnderTest,
-    ProbeService,
-    RunningProcess,
-    Start,
-    free_port,
-    process_env,
-    serving,
-    wait_until_serving,
-)
+from support import RUN_PY, RunningProcess, process_env, serving
 
 # A suite started under nohup or as a background job inherits SIGHUP or SIGINT ignored, and so would every
 # `run.py` it starts, which keeps them ignored by design: the stop-signal tests would then wait in vain and leave
@@ -52,11 +37,6 @@ from support import (
 for _stop_signal in (signal.SIGHUP, signal.SIGINT):
     if signal.getsignal(_stop_signal) is signal.SIG_IGN:
         signal.signal(_stop_signal, lambda _number, _frame: None)
-
-
-@pytest.fixture
-def port() -> int:
-    return free_port()
 
 
 @pytest.fixture(scope="module", params=[GranianHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
@@ -103,65 +83,3 @@ def run_to_exit(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
         )
 
     return run
-
-
-@pytest.fixture
-def start_endpoint() -> Iterator[Start]:
-    """Opens our endpoint with the probe, adder and heartbeat services on a free port; closes it afterwards."""
-    opened: list[tuple[GranianHttpEndpoint, list]] = []
-
-    def start(
-        *config: object, port: int | None = None, logger: ConsoleLogger | None = None, components: tuple = ()
-    ) -> EndpointUnderTest:
-        """`components`: more (descriptor, component) pairs for the references, e.g. counters."""
-        port = port or free_port()
-        endpoint = GranianHttpEndpoint()
-        endpoint.configure(
-            ConfigParams.from_tuples("connection.protocol", "http", "connection.host", "127.0.0.1",
-                                     "connection.port", port, *config)
-        )  # fmt: skip
-        probe, adder, heartbeat = ProbeService(), AdderService(), HeartbeatRestService()
-        adder.configure(ConfigParams())  # a CommandableHttpService must be configured before it registers
-        references = References.from_tuples(
-            ChassisFactory.HttpEndpointDescriptor, endpoint,
-            Descriptor("test", "probe", "http", "default", "1.0"), probe,
-            Descriptor("test", "adder", "default", "default", "1.0"), Adder(),
-            Descriptor("test", "service", "http", "default", "1.0"), adder,
-            Descriptor("pip-services", "heartbeat-service", "http", "default", "1.0"), heartbeat,
-            *((Descriptor("pip-services", "logger", "console", "default", "1.0"), logger) if logger else ()),
-            *components,
-        )  # fmt: skip
-        services = [probe, adder, heartbeat]
-        for component in [endpoint, *services]:
-            component.set_references(references)
-        endpoint.open(None)
-        for service in services:
-            service.open(None)
-        opened.append((endpoint, services))
-        return EndpointUnderTest(endpoint, probe, f"http://127.0.0.1:{port}")
-
-    yield start
-    for endpoint, services in opened:
-        for service in services:
-            service.close(None)
-        services[0].release.set()
-        endpoint.close(None)
-
-
-@pytest.fixture
-def stalled_sockets() -> Iterator[list[socket.socket]]:
-    """Connections a test leaves stalled, closed after it."""
-    sockets: list[socket.socket] = []
-    yield sockets
-    for sock in sockets:
-        sock.close()
-
-
-@pytest.fixture
-def unread_pipe() -> Iterator[tuple[int, int]]:
-    """A real pipe whose read end stays open and unread (until a test reads it)."""
-    read_end, write_end = os.pipe()
-    yield read_end, write_end
-    for end in (read_end, write_end):
-        with contextlib.suppress(OSError):
-            os.close(end)

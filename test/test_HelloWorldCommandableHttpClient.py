@@ -1,13 +1,13 @@
 import time
 
 import pytest
+from microservice_chassis.testing import listening_port
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import InvocationException
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_components.count import LogCounters
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
-from support import listening_port
 
 
 def client_for(port: int, *options: object) -> tuple[HelloWorldCommandableHttpClient, LogCounters]:

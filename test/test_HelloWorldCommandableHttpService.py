@@ -11,6 +11,7 @@ import requests
 import yaml
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.services.commandable import MAX_COMMAND_BODY
+from microservice_chassis.testing import assert_error, free_port
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor
 from pip_services3_container.config import ContainerConfigReader
@@ -21,7 +22,7 @@ from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService as
 from HelloWorldProcess import CONFIG_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from NameRules import NAME_PATTERN
-from support import assert_error, free_port, imports_no_component_class, serving
+from support import imports_no_component_class, serving
 
 GREETING = "/v1/hello_world/greeting"
 

@@ -2,11 +2,12 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from microservice_chassis.testing import metric
 from pip_services3_commons.errors import BadRequestException
 
 import HelloWorldDirectClient
 from HelloWorldDirectClient import HelloWorldDirectClient as DirectClient
-from support import imports_no_component_class, metric, opened_process
+from support import imports_no_component_class, opened_process
 
 
 @pytest.fixture

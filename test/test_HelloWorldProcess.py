@@ -10,6 +10,7 @@ from microservice_chassis.log.line_format import LEVELS
 from microservice_chassis.process import identity
 from microservice_chassis.process.config_reader import read_config
 from microservice_chassis.process.parameters import host_problem, log_level_problem
+from microservice_chassis.testing import metric, wait_until_serving
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor
@@ -19,7 +20,7 @@ from pip_services3_components.log import LogLevel, LogLevelConverter
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess, name_problem
 from HelloWorldRestService import HelloWorldRestService
-from support import ObservedProcess, configured_descriptors, metric, opened_process, wait_until_serving
+from support import ObservedProcess, configured_descriptors, opened_process
 
 
 @pytest.fixture

@@ -1,8 +1,6 @@
 """PrometheusCounters and MetricsService: Pip.Services counters as Prometheus reads them."""
 
 import contextlib
-import os
-import shutil
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -10,35 +8,14 @@ from datetime import UTC, datetime
 import pytest
 import requests
 from microservice_chassis.metrics.prometheus_counters import PrometheusCounters
+from microservice_chassis.testing import free_port, metric, need, promtool_problems
 from pip_services3_components.count import CounterType, LogCounters
 from pip_services3_prometheus.count import PrometheusCounterConverter
 from prometheus_client import generate_latest
 
-from support import free_port, metric
-
-
-def need(tool: str) -> str:
-    """The path of one of Debian's prometheus package's programs. README's test command runs on a machine that may
-    not have them: skipped there, saying how to get them; CI (.ci/run installs them, CI=true) never skips."""
-    path = shutil.which(tool)
-    if path is None:
-        message = f"{tool} (Debian's prometheus package) is not installed: apt-get install prometheus"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
-
 
 def exposition(counters: PrometheusCounters) -> str:
     return generate_latest(counters.registry).decode()
-
-
-def promtool_problems(text: str) -> str:
-    """What `promtool check metrics` (Debian's prometheus package, installed by .ci/run) says of `text`."""
-    result = subprocess.run(
-        [need("promtool"), "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
-    )
-    return (result.stdout + result.stderr).strip()
 
 
 def test_operation_counters_map_one_to_one_with_their_siblings_at_zero() -> None:

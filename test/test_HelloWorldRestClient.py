@@ -1,11 +1,11 @@
 import time
 
 import pytest
+from microservice_chassis.testing import listening_port
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import InvocationException
 
 from HelloWorldRestClient import HelloWorldRestClient
-from support import listening_port
 
 
 def client_for(port: int, *options: object) -> HelloWorldRestClient:

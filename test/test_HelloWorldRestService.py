@@ -10,13 +10,14 @@ import requests
 import yaml
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.services import api_documents
+from microservice_chassis.testing import address_of
 
 import HelloWorldRestService
 from HelloWorldRestService import OPENAPI_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from IHelloWorldController import IHelloWorldController
 from NameRules import NAME_RULES
-from support import address_of, imported_project_modules, imports_no_component_class, serving
+from support import imported_project_modules, imports_no_component_class, serving
 
 
 def test_greets_the_given_name_as_a_json_string(service_url: str) -> None:

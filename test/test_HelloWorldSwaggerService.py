@@ -13,12 +13,13 @@ from microservice_chassis.build import ChassisFactory
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.http.rsgi_bridge import FileBody, call_wsgi
 from microservice_chassis.services.swagger_ui import UI_FOLDER, SwaggerUiService
+from microservice_chassis.testing import assert_error, raw_request
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.services import HeartbeatRestService
 
 from HelloWorldRestService import HelloWorldRestService
 from HelloWorldServiceFactory import HelloWorldServiceFactory
-from support import assert_error, raw_request, serving
+from support import serving
 
 
 @pytest.fixture

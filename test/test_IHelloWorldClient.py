@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from microservice_chassis.testing import free_port, wait_until_serving
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor, References
@@ -18,7 +19,6 @@ from HelloWorldRestClient import HelloWorldRestClient
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from IHelloWorldClient import IHelloWorldClient
 from IHelloWorldController import IHelloWorldController
-from support import free_port, wait_until_serving
 
 DEFAULT_NAME = "Tester"
 CLIENTS = [HelloWorldDirectClient, HelloWorldRestClient, HelloWorldCommandableHttpClient]

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 import requests
+from microservice_chassis.testing import wait_until_serving
 
-from support import ROOT, RUN_PY, output_when_the_reader_comes_back, process_env, wait_until_serving
+from support import ROOT, RUN_PY, output_when_the_reader_comes_back, process_env
 
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 CORE = ["time", "level", "logger", "correlation_id", "message"]

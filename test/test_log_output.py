@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from microservice_chassis.testing import metric
 
-from support import heartbeats, metric, output_when_the_reader_comes_back, service_writing_to
+from support import heartbeats, output_when_the_reader_comes_back, service_writing_to
 
 BAD_NAME = "/hello_world/greeting?name=%00"
 DROPPED = re.compile(r"^\[hello-world:WARN:[^\]]+\] (\d+) log lines dropped while the output could not be written$")

@@ -7,12 +7,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from microservice_chassis.testing import assert_one_line_failure
 
-from support import (
-    ROOT,
-    RunningProcess,
-    assert_one_line_failure,
-)
+from support import ROOT, RunningProcess
 
 Start = Callable[..., tuple[RunningProcess, str]]
 RunToExit = Callable[..., subprocess.CompletedProcess]

@@ -10,15 +10,9 @@ from pathlib import Path
 
 import pytest
 from microservice_chassis.process.python_version import unsupported_python, untested_python
+from microservice_chassis.testing import assert_one_line_failure, other_python, wait_until_serving
 
-from support import (
-    ROOT,
-    RUN_PY,
-    assert_one_line_failure,
-    other_python,
-    process_env,
-    wait_until_serving,
-)
+from support import ROOT, RUN_PY, process_env
 
 RunToExit = Callable[..., subprocess.CompletedProcess]
 

@@ -15,12 +15,7 @@ from pip_services3_components.log import ConsoleLogger, LogLevel
 from pip_services3_components.trace import LogTracer
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
-from support import (
-    ROOT,
-    RunningProcess,
-    configured_descriptors,
-    process_env,
-)
+from support import ROOT, RunningProcess, configured_descriptors, process_env
 
 Start = Callable[..., tuple[RunningProcess, str]]
 

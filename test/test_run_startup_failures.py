@@ -8,13 +8,9 @@ from pathlib import Path
 
 import pytest
 from microservice_chassis.process.python_version import unsupported_python
+from microservice_chassis.testing import assert_one_line_failure, listening_port, other_python
 
-from support import (
-    RUN_PY,
-    assert_one_line_failure,
-    listening_port,
-    other_python,
-)
+from support import RUN_PY
 
 RunToExit = Callable[..., subprocess.CompletedProcess]
 

@@ -17,15 +17,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from microservice_chassis.testing import signal_handled, wait_until_serving
 
-from support import (
-    ROOT,
-    RUN_PY,
-    RunningProcess,
-    process_env,
-    signal_handled,
-    wait_until_serving,
-)
+from support import ROOT, RUN_PY, RunningProcess, process_env
 
 Start = Callable[..., tuple[RunningProcess, str]]
 RunToExit = Callable[..., subprocess.CompletedProcess]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+from microservice_chassis.testing import address_of, raw_request
 from microservice_chassis.tracing import trace_context
 from microservice_chassis.tracing.trace_context import TraceContext
 from otlp_receiver import attributes, otlp_receiver
@@ -17,7 +18,7 @@ from pip_services3_commons.errors import BadRequestException
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from HelloWorldRestClient import HelloWorldRestClient
-from support import RunningProcess, address_of, raw_request
+from support import RunningProcess
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"

@@ -3,7 +3,6 @@
 from microservice_chassis.library_fixes.loggers import UtcConsoleLogger
 
 import errno
-import http.client
 import re
 from collections.abc import Callable
 
@@ -11,8 +10,10 @@ import pytest
 import requests
 from microservice_chassis.http.rsgi_bridge import call_wsgi
 from microservice_chassis.log.client_text import MAX_CLIENT_TEXT
+from microservice_chassis.testing import assert_error, raw_request
 
-from support import ROOT, Start, address_of, assert_error, raw_request
+from doubles import Start
+from support import ROOT
 
 
 def test_unknown_route_gets_404_json(start_endpoint: Start) -> None:
@@ -91,21 +92,6 @@ def test_maintenance_answers_503_with_retry_after_but_to_liveness(start_endpoint
         assert description["message"] == "Service is in maintenance"
         assert response.headers["Retry-After"] == "3600"
     assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200
-
-
-@pytest.mark.parametrize("target", ["/nope", "/hello_world/greeting?name=%01"], ids=["404", "400"])
-def test_a_head_error_answer_has_the_length_of_the_get_one(start_process: Callable, target: str) -> None:
-    """RFC 9110: HEAD's Content-Length is what GET's would be, though bottle drops the body of a HEAD."""
-    _, url = start_process()
-    lengths = {}
-    for method in ("GET", "HEAD"):
-        connection = http.client.HTTPConnection(*address_of(url), timeout=5)
-        connection.request(method, target)
-        response = connection.getresponse()
-        response.read()
-        lengths[method] = (response.status, response.getheader("Content-Length"))
-        connection.close()
-    assert lengths["HEAD"] == lengths["GET"] and lengths["GET"][1] is not None
 
 
 def test_a_failure_the_app_reports_with_exc_info_reaches_the_endpoint_as_itself() -> None:

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from support import Start
+from doubles import Start
 
 
 def test_security_headers_and_no_cors_by_default(start_endpoint: Start) -> None:

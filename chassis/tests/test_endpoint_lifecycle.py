@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import requests
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
+from microservice_chassis.testing import address_of, free_port, listening_port
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException, ConnectionException
 
-from support import Start, address_of, free_port, listening_port
+from doubles import Start
 
 # --- open, or fail fast ---------------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ import time
 import pytest
 import requests
 from microservice_chassis.http import sockets
+from microservice_chassis.testing import address_of, non_reading_client, poll
 
-from support import BIG_ANSWER, Start, address_of, non_reading_client, poll
+from doubles import BIG_ANSWER, Start
 
 SWEEPER_THREAD = "http-stall-sweeper"
 

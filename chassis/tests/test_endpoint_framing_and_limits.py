@@ -7,8 +7,9 @@ import time
 
 import pytest
 import requests
+from microservice_chassis.testing import address_of, assert_error, raw_request, rss_mb
 
-from support import Start, address_of, assert_error, raw_request, rss_mb
+from doubles import Start
 
 JSON = "application/json"
 

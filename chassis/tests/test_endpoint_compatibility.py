@@ -4,10 +4,11 @@ import json
 
 import bottle
 import requests
+from microservice_chassis.testing import assert_error, raw_request
 from pip_services3_commons.errors import BadRequestException
 from pip_services3_rpc.services import RestService
 
-from support import Start, assert_error, raw_request
+from doubles import Start
 
 
 def test_commandable_service_takes_a_post_body(start_endpoint: Start) -> None:

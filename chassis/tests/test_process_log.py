@@ -5,8 +5,7 @@ import time
 from microservice_chassis.log.rate_limit import LogRateLimit
 from microservice_chassis.log.writer import MAX_QUEUED_LINES, LogWriter
 from microservice_chassis.process.streams import QueuedStream
-
-from support import read_until
+from microservice_chassis.testing import read_until
 
 
 def test_a_partial_line_waits_for_its_end_and_what_the_encoding_cannot_take_is_escaped(

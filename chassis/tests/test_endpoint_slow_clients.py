@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from microservice_chassis.testing import address_of, assert_answers_quickly, assert_error, free_port, raw_request
 
-from support import STALLED_BODIES, Start, address_of, assert_answers_quickly, assert_error, free_port, raw_request
+from doubles import STALLED_BODIES, Start
 
 # --- idle and trickling clients -------------------------------------------------------------------
 
