@@ -39,6 +39,24 @@ for _stop_signal in (signal.SIGHUP, signal.SIGINT):
         signal.signal(_stop_signal, lambda _number, _frame: None)
 
 
+# What starts the whole service process (run.py): such a test takes a second or more, so `pytest -m "not slow"`
+# leaves it out of an everyday run; CI runs everything.
+WHOLE_PROCESS = {"start_process", "run_to_exit", "unread_pipe"}
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the service's whole-process tests `slow`: those using a fixture that starts run.py, and the modules
+    about the process (test_run_*, test_log_*)."""
+    for item in items:
+        if item.path.parent != HERE:
+            continue
+        if WHOLE_PROCESS & set(getattr(item, "fixturenames", ())) or item.path.name.startswith(
+            ("test_run_", "test_log_")
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="module", params=[GranianHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
 def service_url(request: pytest.FixtureRequest) -> Iterator[str]:
     """The REST service wired to a real controller and a real shared endpoint, as the container wires them:

@@ -34,12 +34,12 @@ def config_default(name: str) -> str:
     return match.group(1)
 
 
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of the final stage, continuation lines joined."""
+def dockerfile_instructions(stage: int = -1) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of the final stage (or of `stage`, 0 the first), continuation lines joined."""
     text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     stages = "\n".join(lines).split("\nFROM ")
-    return [tuple(line.split(" ", 1)) for line in ("FROM " + stages[-1]).splitlines()]
+    return [tuple(line.split(" ", 1)) for line in ("FROM " + stages[stage].removeprefix("FROM ")).splitlines()]
 
 
 def manifest(kind: str) -> dict:
@@ -84,14 +84,24 @@ def test_dependencies_are_installed_before_the_code_is_copied() -> None:
 
 
 def test_image_gets_every_file_the_service_reads() -> None:
-    """The top-level modules, the packages beside them, config.yml and the OpenAPI document the service serves."""
-    patterns = [a.split()[:-1] for i, a in dockerfile_instructions() if i == "COPY" and "--from" not in a]
-    copied = [p for group in patterns for p in group]
-    packages = [init.parent.name for init in ROOT.glob("*/__init__.py")]
-    in_packages = [path for package in packages for kind in ("py", "yml") for path in ROOT.glob(f"{package}/*.{kind}")]
-    for path in [*ROOT.glob("*.py"), *ROOT.glob("*.yml"), *in_packages]:
-        name = str(path.relative_to(ROOT))
-        assert any(copies(pattern, name) for pattern in copied), name
+    """The top-level modules, config.yml and the OpenAPI document the service serves, and what installs the chassis
+    (its pyproject.toml, README and package)."""
+    for stage, paths in (
+        (-1, [*ROOT.glob("*.py"), *ROOT.glob("*.yml")]),
+        (
+            0,
+            [
+                ROOT / "chassis" / "pyproject.toml",
+                ROOT / "chassis" / "README.md",
+                *(ROOT / "chassis" / "src").glob("**/*.*"),
+            ],
+        ),
+    ):
+        patterns = [a.split()[:-1] for i, a in dockerfile_instructions(stage) if i == "COPY" and "--from" not in a]
+        copied = [p for group in patterns for p in group]
+        for path in paths:
+            name = str(path.relative_to(ROOT))
+            assert "__pycache__" in name or any(copies(pattern, name) for pattern in copied), name
 
 
 def test_the_user_is_made_without_warnings() -> None:
@@ -222,6 +232,9 @@ def test_probe_paths_are_served_by_the_service_with_the_manifest_env(start_proce
 
 
 def copies(pattern: str, name: str) -> bool:
-    """Whether a COPY source pattern takes the file `name`: `*` stays within one folder, as in a Dockerfile."""
+    """Whether a COPY source pattern takes the file `name`: `*` stays within one folder, as in a Dockerfile, and a
+    folder is copied whole."""
+    if name.startswith(pattern.rstrip("/") + "/"):
+        return True
     pattern_parts, name_parts = pattern.split("/"), name.split("/")
     return len(pattern_parts) == len(name_parts) and all(map(fnmatch.fnmatch, name_parts, pattern_parts))

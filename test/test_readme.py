@@ -13,7 +13,13 @@ from microservice_chassis.http.options import DEFAULTS
 from support import ROOT, RunningProcess
 
 README = ROOT / "README.md"
-DOCUMENTS = [README, *sorted((ROOT / "docs").glob("*.md"))]
+CHASSIS = ROOT / "chassis"
+DOCUMENTS = [
+    README,
+    CHASSIS / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((CHASSIS / "docs").glob("*.md")),
+]
 # What changes from run to run: the time of each log line, and the address the endpoint listens on.
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z")
 ADDRESS = re.compile(r"http://[^\s/]+:\d+")
@@ -85,14 +91,14 @@ def in_bytes(default: str) -> str:
 
 def test_the_endpoint_options_agree_wherever_they_are_stated() -> None:
     """Each option of the endpoint (http_endpoint/options.DEFAULTS) is in the endpoint's docstring and in
-    docs/http-endpoint.md's table, both with the same default, and no other one; config.yml sets each but
+    chassis/docs/http-endpoint.md's table, both with the same default, and no other one; config.yml sets each but
     maintenance."""
     defaults = {
         key.removeprefix("options."): str(value).lower()
         for key, value in DEFAULTS.items()
         if key.startswith("options.")
     }
-    table = dict(re.findall(r"^\| `(\w+)` \| (\S+)", (ROOT / "docs" / "http-endpoint.md").read_text(), re.M))
+    table = dict(re.findall(r"^\| `(\w+)` \| (\S+)", (CHASSIS / "docs" / "http-endpoint.md").read_text(), re.M))
     assert table == defaults
     documented = dict(
         re.findall(

@@ -5,6 +5,7 @@ from microservice_chassis.library_fixes.loggers import UtcConsoleLogger
 import errno
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
@@ -13,7 +14,6 @@ from microservice_chassis.log.client_text import MAX_CLIENT_TEXT
 from microservice_chassis.testing import assert_error, raw_request
 
 from doubles import Start
-from support import ROOT
 
 
 def test_unknown_route_gets_404_json(start_endpoint: Start) -> None:
@@ -48,7 +48,12 @@ REFUSALS = {
 
 def documented_codes() -> dict[int, str]:
     """The code docs/errors.md gives each status in its table of the endpoint's codes (one code per status)."""
-    table = (ROOT / "docs" / "errors.md").read_text().split("## The endpoint's codes", 1)[1].split("\n## ", 1)[0]
+    table = (
+        (Path(__file__).parent.parent / "docs" / "errors.md")
+        .read_text()
+        .split("## The endpoint's codes", 1)[1]
+        .split("\n## ", 1)[0]
+    )
     rows = re.findall(r"^\| (\d{3}) \| `([A-Z_]+)` \|", table, re.MULTILINE)
     return {int(status): code for status, code in rows if int(status) in REFUSALS}
 

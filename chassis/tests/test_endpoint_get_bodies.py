@@ -11,12 +11,11 @@ import bottle
 import pytest
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.http.guards import IGNORED_BODY_MAX
-from microservice_chassis.testing import address_of, assert_error, free_port, raw_request
+from microservice_chassis.testing import address_of, assert_error, free_port, raw_request, serving
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.services import RestService
 
 from doubles import STALLED_BODIES, Start
-from support import serving
 
 # The body pip_services3_rpc's tests send with GET /heartbeat, framed both ways a client may frame it.
 NULL_BODIES = {
