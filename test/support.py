@@ -2,10 +2,12 @@
 real endpoint. What the chassis' tests share too (free ports, polling, raw HTTP) is microservice_chassis.testing."""
 
 import ast
+import inspect
 import os
 import signal
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +25,31 @@ from HelloWorldServiceFactory import HelloWorldServiceFactory
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
+
+
+def declared_service_name() -> str:
+    """The name HelloWorldProcess declares (the first argument of its `super().__init__(...)`), which the log lines,
+    spans and one-line failures show: read from its code, since making the process would declare it to
+    microservice_chassis.process.identity for the whole test session, the chassis' tests included."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(HelloWorldProcess.__init__)))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "__init__"
+            and isinstance(node.func.value, ast.Call)
+            and isinstance(node.func.value.func, ast.Name)
+            and node.func.value.func.id == "super"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            return node.args[0].value
+    raise AssertionError("HelloWorldProcess.__init__ passes no literal name to super().__init__(name, ...)")
+
+
+# The service's name; its one home is HelloWorldProcess.py (config.yml's context-info repeats it, and a test compares).
+SERVICE_NAME = declared_service_name()
 
 
 def configured_descriptors() -> list[Descriptor]:
@@ -107,7 +134,7 @@ def output_when_the_reader_comes_back(
             output += read_until(read_end, last)
         popen.send_signal(signal.SIGTERM)
         assert popen.wait(timeout=15) == 0
-        output += read_until(read_end, b"Container hello-world stopped")
+        output += read_until(read_end, f"Container {SERVICE_NAME} stopped".encode())
     return output
 
 

@@ -1,5 +1,3 @@
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +9,7 @@ import requests
 import yaml
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.services.commandable import MAX_COMMAND_BODY
-from microservice_chassis.testing import assert_error, free_port
+from microservice_chassis.testing import assert_error, free_port, schemathesis_run
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor
 from pip_services3_container.config import ContainerConfigReader
@@ -175,11 +173,7 @@ def test_imports_no_component_class() -> None:
 def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path) -> None:
     """schemathesis, all checks, against the whole running service and its generated document."""
     _, url = start_process()
-    result = subprocess.run(
-        [sys.executable, "-m", "schemathesis.cli", "run", f"{url}/v1/hello_world/swagger",
-         "--checks", "all", "--max-examples", "100"],
-        capture_output=True, text=True, timeout=300, cwd=tmp_path,
-    )  # fmt: skip
+    result = schemathesis_run(f"{url}/v1/hello_world/swagger", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No issues found" in result.stdout
 

@@ -1,7 +1,5 @@
 import http.client
 import json
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,7 +8,7 @@ import requests
 import yaml
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.services import api_documents
-from microservice_chassis.testing import address_of
+from microservice_chassis.testing import address_of, schemathesis_run
 
 import HelloWorldRestService
 from HelloWorldRestService import OPENAPI_PATH
@@ -153,23 +151,7 @@ def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path)
     """schemathesis, all checks, against the whole running service and the document it serves:
     every generated request, valid or not, gets a documented answer and never a 5xx."""
     _, url = start_process()
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "schemathesis.cli",
-            "run",
-            f"{url}/hello_world/swagger",
-            "--checks",
-            "all",
-            "--max-examples",
-            "100",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,  # where schemathesis keeps its run data
-    )
+    result = schemathesis_run(f"{url}/hello_world/swagger", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No issues found" in result.stdout
 

@@ -15,7 +15,7 @@ import pytest
 import requests
 from microservice_chassis.testing import wait_until_serving
 
-from support import ROOT, RUN_PY, output_when_the_reader_comes_back, process_env
+from support import ROOT, RUN_PY, SERVICE_NAME, output_when_the_reader_comes_back, process_env
 
 TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 CORE = ["time", "level", "logger", "correlation_id", "message"]
@@ -99,7 +99,7 @@ def test_every_line_is_a_json_object_with_the_documented_fields(tmp_path: Path, 
         assert TIME.fullmatch(event["time"]) and event["level"] in ("trace", "debug", "info", "warn", "error", "fatal")
         assert isinstance(event["message"], str) and isinstance(event["logger"], str)
     messages = [event["message"] for event in events]
-    assert "Container hello-world started." in messages and "Container hello-world stopped" in messages
+    assert f"Container {SERVICE_NAME} started." in messages and f"Container {SERVICE_NAME} stopped" in messages
     access = [event for event in events if event["logger"] == "access" and event["route"] != "/heartbeat"]
     assert [(e["correlation_id"], e["method"], e["route"], e["status"]) for e in access] == [
         ("c-1", "GET", "/hello_world/greeting", 200),
@@ -135,7 +135,7 @@ def test_a_fault_is_one_json_event_with_its_error(tmp_path: Path, port: int) -> 
         assert (answer.status_code, answer.json()["message"]) == (500, "internal error")
     errors = [json.loads(line) for line in output[0].stderr.splitlines()]
     assert [(e["level"], e["logger"], e["correlation_id"]) for e in errors] == [
-        ("error", "hello-world", "c-500"),
+        ("error", SERVICE_NAME, "c-500"),
         ("error", "access", "c-500"),
     ]
     fault = errors[0]
@@ -176,7 +176,7 @@ def test_a_startup_failure_is_one_json_event(tmp_path: Path, port: int) -> None:
         )
     assert taken.returncode == 1 and taken.stdout == b""
     (failure,) = Output(b"", taken.stderr).events()
-    assert (failure["level"], failure["logger"]) == ("fatal", "hello-world")
+    assert (failure["level"], failure["logger"]) == ("fatal", SERVICE_NAME)
     assert failure["message"] == f"Cannot listen on 127.0.0.1:{port}: Address already in use"
     assert output[0].events()
 
@@ -185,7 +185,7 @@ def test_a_startup_failure_is_one_json_event(tmp_path: Path, port: int) -> None:
 def test_a_log_format_the_service_does_not_know_stops_the_start_in_one_line(run_to_exit: Any, value: str) -> None:
     result = run_to_exit(LOG_FORMAT=value)
     assert result.returncode == 1 and result.stdout == ""
-    assert result.stderr == f"hello-world: LOG_FORMAT={value!r} is not a log format (text, json)\n"
+    assert result.stderr == f"{SERVICE_NAME}: LOG_FORMAT={value!r} is not a log format (text, json)\n"
 
 
 def test_log_format_is_read_in_any_case(tmp_path: Path, port: int) -> None:

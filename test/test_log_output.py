@@ -13,10 +13,12 @@ import pytest
 import requests
 from microservice_chassis.testing import metric
 
-from support import heartbeats, output_when_the_reader_comes_back, service_writing_to
+from support import SERVICE_NAME, heartbeats, output_when_the_reader_comes_back, service_writing_to
 
 BAD_NAME = "/hello_world/greeting?name=%00"
-DROPPED = re.compile(r"^\[hello-world:WARN:[^\]]+\] (\d+) log lines dropped while the output could not be written$")
+DROPPED = re.compile(
+    rf"^\[{re.escape(SERVICE_NAME)}:WARN:[^\]]+\] (\d+) log lines dropped while the output could not be written$"
+)
 
 
 def test_a_stdout_nobody_reads_holds_up_no_route_and_sigterm_still_exits_0(
@@ -103,7 +105,7 @@ def test_the_log_comes_back_once_a_full_filesystem_has_space_again(
         assert popen.wait(timeout=15) == 0
     lines = log.read_text().splitlines()
     assert sum(bool(DROPPED.match(line)) for line in lines) == 1
-    assert "Container hello-world stopped" in lines[-1]
+    assert f"Container {SERVICE_NAME} stopped" in lines[-1]
 
 
 def test_repeated_rejections_are_rate_limited_and_summed_up(tmp_path: Path, port: int) -> None:

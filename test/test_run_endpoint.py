@@ -25,7 +25,7 @@ from microservice_chassis.testing import (
     samples,
 )
 
-from support import RunningProcess
+from support import SERVICE_NAME, RunningProcess
 
 
 @pytest.mark.parametrize("target", ["/nope", "/hello_world/greeting?name=%01"], ids=["404", "400"])
@@ -54,7 +54,7 @@ def test_a_correlation_id_under_an_escaped_key_is_checked_too(
 ) -> None:
     """bottle, and so every service, unescapes query keys: `correlation%5Fid` is the correlation id."""
     process, url = start_process()
-    target = f"{path}{key}=x%0d%0a[hello-world:INFO:2026-01-01T00:00:00Z]%20forged%1b[2J"
+    target = f"{path}{key}=x%0d%0a[{SERVICE_NAME}:INFO:2026-01-01T00:00:00Z]%20forged%1b[2J"
     head = f"{method} {target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
     status, answer = raw_request(url, f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
     assert assert_error(status, answer, 400)["code"] == "INVALID_CORRELATION_ID"

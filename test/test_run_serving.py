@@ -15,7 +15,7 @@ from pip_services3_components.log import ConsoleLogger, LogLevel
 from pip_services3_components.trace import LogTracer
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
-from support import ROOT, RunningProcess, configured_descriptors, process_env
+from support import ROOT, SERVICE_NAME, RunningProcess, configured_descriptors, process_env
 
 Start = Callable[..., tuple[RunningProcess, str]]
 
@@ -28,10 +28,10 @@ def test_serves_greeting_heartbeat_and_status(start_process: Start) -> None:
     assert heartbeat.status_code == 200
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", heartbeat.json())
     status = requests.get(f"{url}/status", timeout=5).json()
-    assert status["name"] == "hello-world"
+    assert status["name"] == SERVICE_NAME
     assert status["description"] == "HelloWorld microservice"
     assert {str(d) for d in configured_descriptors()} <= set(status["components"])
-    assert "Container hello-world started." in process.output
+    assert f"Container {SERVICE_NAME} started." in process.output
 
 
 def test_log_line_times_are_marked_utc(start_process: Start) -> None:

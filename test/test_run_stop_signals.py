@@ -19,7 +19,7 @@ import pytest
 import requests
 from microservice_chassis.testing import signal_handled, wait_until_serving
 
-from support import ROOT, RUN_PY, RunningProcess, process_env
+from support import ROOT, RUN_PY, SERVICE_NAME, RunningProcess, process_env
 
 Start = Callable[..., tuple[RunningProcess, str]]
 RunToExit = Callable[..., subprocess.CompletedProcess]
@@ -34,7 +34,7 @@ def test_a_signal_closes_the_container_and_exits_0(start_process: Start, signal_
     assert process.stop(timeout=5, signal_number=signal_number) == 0
     assert f"{signal_number.name} received: closing" in process.output
     assert "Closed HTTP endpoint" in process.output
-    assert "Container hello-world stopped" in process.output
+    assert f"Container {SERVICE_NAME} stopped" in process.output
 
 
 def test_stopping_on_a_busy_machine_always_exits_0(start_process: Start) -> None:
@@ -93,7 +93,7 @@ def test_a_signal_while_it_imports_stops_it_before_it_opens(tmp_path: Path, port
         time.sleep(0.001)  # poll interval
     assert process.stop(timeout=5, signal_number=signal_number) == 0
     assert f"{signal_number.name} received: closing" in process.output
-    assert "Container hello-world stopped before opening" in process.output
+    assert f"Container {SERVICE_NAME} stopped before opening" in process.output
     assert "started" not in process.output
     assert "Traceback" not in process.output
 
@@ -158,7 +158,7 @@ def test_a_signal_as_soon_as_the_port_accepts_closes_what_was_opened(tmp_path: P
                 time.sleep(0.001)  # poll interval
         assert process.stop(timeout=5) == 0
     assert "Closed HTTP endpoint" in process.output
-    assert "Container hello-world stopped" in process.output
+    assert f"Container {SERVICE_NAME} stopped" in process.output
 
 
 def blocks(pid: int, tid: str, signal_number: int) -> bool:
@@ -265,7 +265,7 @@ def test_the_same_signal_twice_back_to_back_is_one_request(start_process: Start,
     process.popen.send_signal(signal_number)
     process.popen.send_signal(signal_number)
     assert process.popen.wait(timeout=5) == 0
-    assert "Container hello-world stopped" in process.output
+    assert f"Container {SERVICE_NAME} stopped" in process.output
 
 
 HELD_CLOSE = """
@@ -294,7 +294,7 @@ def test_a_repeat_just_after_the_first_signal_does_not_force_the_exit(
         os.write(release, b"!")
         os.close(release)
     assert process.popen.wait(timeout=5) == 0
-    assert "Container hello-world stopped" in process.output
+    assert f"Container {SERVICE_NAME} stopped" in process.output
 
 
 def test_no_request_sent_before_sigterm_fails(start_process: Start) -> None:

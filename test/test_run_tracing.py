@@ -18,7 +18,7 @@ from pip_services3_commons.errors import BadRequestException
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from HelloWorldRestClient import HelloWorldRestClient
-from support import RunningProcess
+from support import SERVICE_NAME, RunningProcess
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
@@ -85,7 +85,7 @@ def test_requests_are_exported_as_spans_and_a_sigterm_loses_none(start_process: 
         assert time.monotonic() - started < 5  # sent on close, not by the batch timer
     (resource, ok), *others = [(r, s) for r, s in spans if s.trace_id.hex() == TRACE_ID]
     assert not others and ok.name == "GET /hello_world/greeting"
-    assert resource["service.name"] == "hello-world"
+    assert resource["service.name"] == SERVICE_NAME
     assert ok.trace_id.hex() == TRACE_ID and ok.parent_span_id.hex() == PARENT_ID and ok.kind == SERVER
     assert ok.trace_state == "congo=t61rcWkgMzE"
     ok_attributes = attributes(ok.attributes)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from microservice_chassis.testing import imported_names
 
 from support import ROOT
 
@@ -17,17 +18,6 @@ PROJECT_MODULES = sorted(path.relative_to(ROOT) for pattern in ("*.py", "bench/*
 # What imports pip_services3_expressions (the mustache templates of the config readers): only these need the fix
 # first. The service's own modules import pip_services3_commons, _components.build and _rpc, which do not.
 NEEDS_THE_FIX = ("pip_services3_container", "pip_services3_components.config", "pip_services3_expressions")
-
-
-def imported_names(tree: ast.Module) -> list[str]:
-    """The module-level imports, in order, by the full name of what they import from."""
-    names = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            names.append(node.module or "")
-    return names
 
 
 @pytest.mark.parametrize("path", PROJECT_MODULES, ids=str)

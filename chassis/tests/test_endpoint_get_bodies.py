@@ -4,7 +4,6 @@ small bound; broken framing is a 400 whatever the method."""
 
 import http.client
 import socket
-import time
 from collections.abc import Iterator
 
 import bottle
@@ -15,7 +14,7 @@ from microservice_chassis.testing import address_of, assert_error, free_port, ra
 from pip_services3_commons.refer import Descriptor
 from pip_services3_rpc.services import RestService
 
-from doubles import STALLED_BODIES, Start
+from doubles import Start
 
 # The body pip_services3_rpc's tests send with GET /heartbeat, framed both ways a client may frame it.
 NULL_BODIES = {
@@ -113,13 +112,3 @@ def test_malformed_chunked_framing_gets_400_json_whatever_the_method(bodies_url:
         assert (response.status, response.getheader("Content-Type")) == (400, "application/json")
     else:
         assert assert_error(response.status, body, 400)["code"] == "MALFORMED_BODY"
-
-
-@pytest.mark.parametrize("request_bytes", STALLED_BODIES[:2], ids=["chunked", "length"])
-def test_a_get_body_not_sent_within_the_deadline_gets_408(start_endpoint: Start, request_bytes: bytes) -> None:
-    """A GET's body is read as a POST's is: within the body deadline, so a client that stalls it holds nothing long."""
-    _, _, url = start_endpoint("options.body_read_timeout", 300)
-    started = time.monotonic()
-    status, body = raw_request(url, request_bytes)
-    assert_error(status, body, 408)
-    assert time.monotonic() - started < 5

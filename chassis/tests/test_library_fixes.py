@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from microservice_chassis.testing import imported_names
 
 LIBRARY = Path(importlib.util.find_spec("pip_services3_expressions").origin).parent
 LIBRARY_TOKEN_TYPE = LIBRARY / "tokenizers" / "TokenType.py"
@@ -20,17 +21,6 @@ LIBRARY_TOKEN_TYPE = LIBRARY / "tokenizers" / "TokenType.py"
 # The chassis' modules as installed: each may be the first a service or a test imports.
 PACKAGE = Path(importlib.util.find_spec("microservice_chassis").origin).parent
 CHASSIS_MODULES = sorted(path.relative_to(PACKAGE) for path in PACKAGE.glob("**/*.py"))
-
-
-def imported_names(tree: ast.Module) -> list[str]:
-    """The module-level imports, in order, by the full name of what they import from."""
-    names = []
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            names += [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            names.append(node.module or "")
-    return names
 
 
 def test_canary_pip_services3_expressions_token_type_has_its_stray_comma() -> None:

@@ -7,6 +7,7 @@ mocks a part: every helper talks to a real socket, process or pipe).
 
 import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
+import ast
 import contextlib
 import http.client
 import json
@@ -15,6 +16,7 @@ import resource
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -305,3 +307,23 @@ def unread_pipe() -> Iterator[tuple[int, int]]:
     for end in (read_end, write_end):
         with contextlib.suppress(OSError):
             os.close(end)
+
+
+def imported_names(tree: ast.Module) -> list[str]:
+    """The module-level imports, in order, by the full name of what they import from."""
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.append(node.module or "")
+    return names
+
+
+def schemathesis_run(document_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """schemathesis, all checks, 100 examples an operation, against the OpenAPI document at `document_url` and the
+    server that serves it."""
+    return subprocess.run(
+        [sys.executable, "-m", "schemathesis.cli", "run", document_url, "--checks", "all", "--max-examples", "100"],
+        capture_output=True, text=True, timeout=300, cwd=cwd,
+    )  # fmt: skip

@@ -80,7 +80,7 @@ CHASSIS_PARAMETERS = (
         "LOG_FORMAT",
         "text",
         "format of every log line: `text` for a terminal, or `json`, one JSON object per line for a log collector "
-        "(its fields: docs/process.md); any case",
+        "(time, level, logger, correlation_id, message and the event's own fields); any case",
         log_format_problem,
     ),
     Parameter(

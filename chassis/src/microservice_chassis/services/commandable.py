@@ -9,7 +9,7 @@ from typing import Any
 
 from pip_services3_commons.commands import Command, ICommand, ICommandable
 from pip_services3_commons.convert import TypeCode
-from pip_services3_commons.errors import ConfigException
+from pip_services3_commons.errors import BadRequestException, ConfigException
 from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_commons.run import Parameters
 from pip_services3_commons.validate import ObjectSchema, ValidationException
@@ -28,6 +28,21 @@ JSON_TYPES = {
     TypeCode.Double: "number",
     TypeCode.Boolean: "boolean",
 }
+
+
+def json_type(value: Any) -> str:
+    """The JSON Schema type of a value json.loads made (bool before int: in Python a bool is an int)."""
+    for kind, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string")):
+        if isinstance(value, kind):
+            return name
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "null"
+
+
+def json_type_fits(actual: str, expected: str) -> bool:
+    """Whether a value of JSON type `actual` is one of type `expected` (an integer is a number too)."""
+    return actual == expected or (expected, actual) == ("number", "integer")
+
+
 # The JSON Schema keywords a property schema may state as attributes of its own (NameSchema's `pattern`): copied
 # into the document as they are. The property schema's rules enforce them; the document only states them.
 SCHEMA_KEYWORDS = (
@@ -41,9 +56,12 @@ MAX_COMMAND_BODY = 16 * 1024
 
 
 class StrictCommand(Command):
-    """A Command that rejects unexpected parameters too: pip_services3_commons 3.3.14's Command.execute validates its
-    schema leniently, where an unexpected property is only a warning, so a misspelt parameter would silently be left
-    out. Its `schema` is public, for the API document (Command keeps it private)."""
+    """A Command that rejects unexpected parameters and values of another JSON type too.
+
+    pip_services3_commons 3.3.14's Command.execute validates its schema leniently: an unexpected property is only a
+    warning (a misspelt parameter would silently be left out), and its type check takes any number for an integer
+    (`{"times": 1.5}` reached the command) and `true` for one. Its `schema` is public, for the API document (Command
+    keeps it private)."""
 
     def __init__(self, name: str, schema: ObjectSchema, function: Callable[[str | None, Parameters], Any]) -> None:
         super().__init__(name, schema, function)
@@ -51,6 +69,13 @@ class StrictCommand(Command):
 
     def execute(self, correlation_id: str | None, args: Parameters) -> Any:
         ValidationException.throw_exception_if_needed(correlation_id, self.validate(args), True)
+        for prop in self.schema.get_properties():
+            value, expected = args.get(prop.get_name()), JSON_TYPES.get(prop.get_type())
+            if value is not None and expected is not None and not json_type_fits(json_type(value), expected):
+                message = f"{prop.get_name()} must be of the JSON type {expected}"
+                raise BadRequestException(correlation_id, "INVALID_DATA", message).with_details(
+                    "type", json_type(value)
+                )
         return super().execute(correlation_id, args)
 
 
