@@ -112,14 +112,14 @@ def raw_request(url: str, data: bytes, timeout: float = 5) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
-def assert_error(status: int, body: bytes, expected_status: int) -> dict:
+def assert_error(status: int, body: bytes, expected_status: int) -> dict[str, Any]:
     """Every error is an ErrorDescription in JSON, never with a stack trace."""
     assert status == expected_status
     description = json.loads(body)
     assert description["status"] == expected_status
     assert description["code"] and description["message"]
     assert description["stack_trace"] is None and description["cause"] is None
-    return description
+    return dict(description)
 
 
 def poll(condition: Callable[[], bool], timeout: float) -> bool:
@@ -217,7 +217,7 @@ def signal_handled(pid: int, signal_number: int) -> bool:
     return False
 
 
-def assert_one_line_failure(result: subprocess.CompletedProcess, *expected: str) -> None:
+def assert_one_line_failure(result: subprocess.CompletedProcess[str], *expected: str) -> None:
     """A startup failure as the service reports one: exit status 1 and one line holding each of `expected`."""
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert result.returncode == 1
