@@ -3,7 +3,7 @@
 It replaces the stock pip_services3_rpc HttpEndpoint (cheroot in a thread) and keeps its interface, so every
 RestService, CommandableHttpService, heartbeat, status, swagger or metrics service that asks for
 `*:endpoint:http:*:1.0` runs on it unchanged. This module is the component (configuration, lifecycle and the
-interface services register with); its parts live in http_endpoint/, one concern per module.
+interface services register with); its parts live in http/, one concern per module.
 """
 
 import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)

@@ -1,9 +1,9 @@
-"""This project's fixes for defects of the pinned libraries, one concern per module.
+"""The chassis' fixes for defects of the pinned libraries, one concern per module.
 
 Importing the package applies the fixes that must be in place before a library is first imported (today one:
-token_type). So every module of this project that imports a pip_services3 package imports this one first; ruff's
+token_type). So every chassis module that imports a pip_services3 package imports this one first; ruff's
 isort section "library-fixes" (pyproject.toml) keeps that import at the top, and
-test/test_library_fixes.py checks that no module forgets it.
+tests/test_library_fixes.py checks that no module forgets it.
 
 - token_type: pip_services3_expressions' TokenType, which Python 3.13+ cannot create and 3.11.2 gets wrong
   (installed on import)
@@ -15,7 +15,7 @@ test/test_library_fixes.py checks that no module forgets it.
 - rest_service: the REST services' error bodies, correlation id, tracer and results
 - process_exit: the exit without interpreter finalization, and cheroot's skipped version lookup
 
-test/test_library_defects.py holds the canary of each: the day upstream fixes a defect, its test fails.
+tests/test_library_defects.py holds the canary of each: the day upstream fixes a defect, its test fails.
 """
 
 from microservice_chassis.library_fixes import token_type

@@ -119,7 +119,7 @@ class InstrumentedCall:
         self._tracer.failure(self._correlation_id, *self._component_and_operation(), error, elapsed)
 
     def _log_rejection(self, error: ApplicationException) -> None:
-        """Logs a rejection at INFO, at most LINES_PER_SECOND of a kind a second (see process/LogRateLimit.py); the
+        """Logs a rejection at INFO, at most LINES_PER_SECOND of a kind a second (see log/rate_limit.py); the
         others are counted in `log.suppressed_lines` and summarized in one line once their second is over."""
         kind = f"{self._name}: {printable(error.code or '')}"
         if REJECTIONS.admit(kind, lambda count: self._logger.info(None, SUPPRESSED_REJECTIONS, count, kind)):

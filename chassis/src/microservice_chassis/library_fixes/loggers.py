@@ -1,4 +1,4 @@
-"""Pip.Services' loggers (pip_services3_components 3.5.9): console lines in the process's format (process/LogFormat:
+"""Pip.Services' loggers (pip_services3_components 3.5.9): console lines in the process's format (log/line_format:
 text with UTC times, or JSON) with one line per event, and a composite logger that formats only what some logger
 writes and passes an event's fields on."""
 

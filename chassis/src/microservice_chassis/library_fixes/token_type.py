@@ -9,7 +9,7 @@ making them aliases of `Eol`, and the mustache tokenizer then reads config.yml a
 The fix: this module stands in for the library's in `sys.modules` before anything imports the library, so the
 library's own `from .TokenType import TokenType` finds this class and its file on disk is never executed. Same
 member names in the same order, same values as 3.12 gives them (Unknown keeps its tuple: code may compare it).
-test/test_library_fixes.py fails the day upstream removes the comma, so this can be dropped knowingly.
+tests/test_library_fixes.py fails the day upstream removes the comma, so this can be dropped knowingly.
 """
 
 import sys

@@ -4,9 +4,9 @@ text: `[correlation id:LEVEL:2026-01-02T03:04:05.678901Z] message`, one line per
 other control character a message holds) is written escaped, a newline as `\\n`.
 json: one JSON object per line with the fields below (docs/process.md, "Log lines as JSON"); json.dumps escapes
 whatever a client sent (ensure_ascii: the line is ASCII, so no control, bidi or separator character reaches the
-reader), so client text is not escaped again in that mode (process/LogText.printable only bounds it).
+reader), so client text is not escaped again in that mode (log/client_text.printable only bounds it).
 
-Plain Python, so that the output streams (process/LogWriter.py) format their own lines before the libraries load.
+Plain Python, so that the output streams (log/writer.py) format their own lines before the libraries load.
 The format is one for the process: the console logger sets it from its config entry (`format`).
 """
 

@@ -1,7 +1,7 @@
 """The process's log output as a component: its lost lines counted, its drain time configured.
 
-The standard streams are made QueuedStreams by run.py's first lines (process/Streams.py), long before the container
-exists; their writers drop lines when nobody reads the output (process/LogWriter.py). This component is where the
+The standard streams are made QueuedStreams by run.py's first lines (process/streams.py), long before the container
+exists; their writers drop lines when nobody reads the output (log/writer.py). This component is where the
 container meets them: it counts what they drop in the counters, as `log.dropped_lines` (`log_dropped_lines` in
 /metrics), and hands them config.yml's `drain_timeout`, the time the exit gives them to write what is queued.
 """

@@ -1,4 +1,2 @@
-"""Parts that serve HelloWorldProcess: the Python check, the command line, the parameters, signals and streams.
-
-A folder named after the component would shadow HelloWorldProcess.py on import, hence this name.
-"""
+"""The process a service runs in: its start (startup), its container (container.ChassisProcess), the Python check, the
+command line, the parameters, the config reader, stop signals, output streams and the service's identity."""

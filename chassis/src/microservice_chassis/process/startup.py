@@ -4,8 +4,8 @@ process cleanly, a wrong Python is told in one line, and any startup failure is 
     from microservice_chassis.process.startup import Startup
 
     STARTUP = Startup()
-    from HelloWorldProcess import HelloWorldProcess
-    STARTUP.run(HelloWorldProcess)
+    from OrdersProcess import OrdersProcess
+    STARTUP.run(OrdersProcess)
 
 Importing this module sets the interpreter's excepthook before anything else is imported (its one side effect):
 until Startup has installed the stop signals, Python's own SIGINT handler raises KeyboardInterrupt, which then

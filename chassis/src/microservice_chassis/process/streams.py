@@ -4,7 +4,7 @@ The loggers write to sys.stdout and sys.stderr from every component, on the even
 A write to a pipe nobody reads blocked there (every route hung), and one to a reader that went away (`run.py |
 head -1`) raised BrokenPipeError in whatever component logged (pip_services3_container 3.2.5 swallowed the one in
 its signal handler before setting its exit event, so the process never stopped). Here a write only queues its
-complete lines for the stream's LogWriter (see process/LogWriter.py: the bound, the dropped lines, the retries).
+complete lines for the stream's LogWriter (see log/writer.py: the bound, the dropped lines, the retries).
 At exit, `drain_standard_streams` gives the writers `drain_timeout` seconds to write what is queued, never more:
 a stalled output cannot keep the process from ending.
 """
@@ -82,7 +82,7 @@ class QueuedStream:
 
 
 # The QueuedStreams guard_standard_streams made of sys.stdout and sys.stderr: kept here, since sys.stdout is
-# sometimes something else for a while (HelloWorldProcess.open holds back the library's output).
+# sometimes something else for a while (ChassisProcess.open holds back the library's output).
 _GUARDED: list[QueuedStream] = []
 
 
