@@ -33,22 +33,17 @@ def declared_service_name() -> str:
     microservice_chassis.process.identity for the whole test session, the chassis' tests included."""
     tree = ast.parse(textwrap.dedent(inspect.getsource(HelloWorldProcess.__init__)))
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "__init__"
-            and isinstance(node.func.value, ast.Call)
-            and isinstance(node.func.value.func, ast.Name)
-            and node.func.value.func.id == "super"
-            and node.args
-            and isinstance(node.args[0], ast.Constant)
-            and isinstance(node.args[0].value, str)
-        ):
-            return node.args[0].value
+        match node:
+            case ast.Call(
+                func=ast.Attribute(value=ast.Call(func=ast.Name(id="super")), attr="__init__"),
+                args=[ast.Constant(value=str() as name), *_],
+            ):
+                return name
     raise AssertionError("HelloWorldProcess.__init__ passes no literal name to super().__init__(name, ...)")
 
 
-# The service's name; its one home is HelloWorldProcess.py (config.yml's context-info repeats it, and a test compares).
+# The service's name. Its one home is HelloWorldProcess.py; config.yml's context-info repeats it (a test compares
+# the two).
 SERVICE_NAME = declared_service_name()
 
 

@@ -2,23 +2,27 @@
 
     python -m microservice_chassis.template SOURCE DEST NEW_NAME [--from OLD_NAME]
 
-Why a command: a service names itself in four spellings (kebab `hello-world`: its process, descriptor group, image and
-Kubernetes names; snake `hello_world`: routes and counters; Camel `HelloWorld`: classes and file names; title
-`Hello World`: titles), spread over code, config, OpenAPI documents, manifests, docs, tests and benchmarks. A copy
+Why a command: a service names itself in four spellings (kebab `order-history`: its process, descriptor group, image
+and Kubernetes names; snake `order_history`: routes and counters; Camel `OrderHistory`: classes and file names; title
+`Order History`: titles), spread over code, config, OpenAPI documents, manifests, docs, tests and benchmarks. A copy
 renamed by hand misses some, and a missed one fails late (a descriptor nobody registers, a route the docs name wrong).
-This replaces every spelling of the old name, in file contents and file names, and nothing else: the greeting
-"Hello, John!" is no spelling of a name and stays.
+This replaces every spelling of the old name, in file contents and file names, and nothing else: text that merely
+contains a word of the name ("Order: 5") is no spelling of it and stays.
 
 What it copies: the files git tracks under SOURCE, with those it would add (untracked, not ignored), when SOURCE is in
 a git checkout; otherwise every file, without .git, .venv and the caches. The chassis is not copied: a copy installs
 it, as the source does. The chassis is the folder a requirements*.txt line names by a local path (`./chassis`): that
 line names it by its absolute path in the copy, and the copy gets a symbolic link at the chassis' place pointing to
-it, so that what the copy says of `chassis/` (README's commands, the tests reading the chassis' docs, the image's
-build files) still finds it. The old name is read from SOURCE's config.yml (the context-info's `name:`) unless
---from gives it; the new one is given in kebab case and the other spellings follow from it.
+it, so that what the copy says of `chassis/` (README's commands and links, the tests reading the chassis' docs and
+build files, pyproject.toml's test paths) still finds it. The old name is read from SOURCE's config.yml (the
+context-info's `name:`) unless --from gives it; the new one is given in kebab case and the other spellings follow
+from it. The Python files the renaming changed are then import-sorted and formatted by ruff, as the copy configures
+it, when ruff is at hand: a name of another length and initial moves imports and lines.
 
-It refuses, in one line with exit code 2, a DEST that is not empty, a name that is not lowercase kebab case and a
-SOURCE without config.yml. It imports nothing of any service, nor the libraries: it is plain file work.
+It refuses, in one line with exit code 2, a DEST that is not empty, a name that is not lowercase kebab case, a
+SOURCE without config.yml, and a one-word source name with a new name of several words (`orders` is both its kebab
+and its snake spelling: which of `order-history` and `order_history` goes where is unknown). It imports nothing of
+any service, nor the libraries: it is plain file work.
 """
 
 import argparse
@@ -28,7 +32,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -70,11 +74,17 @@ def renamer(old: Spellings, new: Spellings) -> Callable[[str], str]:
     containing an old spelling is not renamed twice).
 
     A spelling counts only as a whole name: a lowercase one not inside a longer lowercase word or number
-    (`hello_world.greeting`, `test_hello_world`; not `shelloworld`), a capitalized one not continued by lowercase
-    (`IHelloWorldController`; not `HelloWorlds`). For a distinctive name that changes nothing; for a one-word name
+    (`order_history.get`, `test_order_history`; not `reorder_history`), a capitalized one not continued by lowercase
+    (`IOrderHistoryController`; not `OrderHistorys`). For a distinctive name that changes nothing; for a one-word name
     (`orders`) it keeps `borders` and `reorders`.
+
+    A one-word name has two spellings, not four (`orders`, `Orders`), which cannot tell where each of a name of
+    several words would go (`order-history` or `order_history`?): ValueError.
     """
-    replacements = {old.kebab: new.kebab, old.snake: new.snake, old.camel: new.camel, old.title: new.title}
+    replacements: dict[str, str] = {}
+    for before, after in zip(astuple(old), astuple(new), strict=True):
+        if replacements.setdefault(before, after) != after:
+            raise ValueError(f"{old.kebab!r} spells {before!r} in two ways that {new.kebab!r} spells apart")
     lowercase = {old.kebab, old.snake}
     patterns = [
         rf"(?<![a-z0-9]){re.escape(s)}(?![a-z0-9])" if s in lowercase else rf"(?<![a-z]){re.escape(s)}(?![a-z])"
@@ -195,10 +205,46 @@ def is_text(data: bytes) -> bool:
     return True
 
 
+def ruff_configured(folder: Path) -> bool:
+    """Whether `folder` configures ruff (without a configuration, ruff would format to its own defaults)."""
+    pyproject = folder / "pyproject.toml"
+    return (
+        (folder / "ruff.toml").is_file()
+        or (folder / ".ruff.toml").is_file()
+        or (pyproject.is_file() and "[tool.ruff" in pyproject.read_text())
+    )
+
+
+def tidy(dest: Path, files: list[Path]) -> list[str] | None:
+    """Sorts the imports of `files` (relative to `dest`) and formats them with ruff as the copy configures it: a
+    name of another length, and another place in the alphabet, moves imports and lines. Returns what ruff still
+    reports in them (a line the longer name made too long where ruff cannot wrap it: a comment, a string), or None
+    when it cannot run: no ruff beside this Python or on the PATH, or no ruff configuration in the copy.
+
+    Only the files the renaming changed, and only import order and format: the copy differs from its source in
+    nothing else."""
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None or not ruff_configured(dest):
+        return None
+    if not files:
+        return []
+    names = [str(file) for file in files]
+
+    def run(*arguments: str) -> str:
+        command = [ruff, *arguments, "--no-cache", "--quiet", *names]
+        return subprocess.run(command, cwd=dest, capture_output=True, text=True, check=False).stdout
+
+    run("check", "--fix", "--select", "I")
+    run("format")
+    return [line for line in run("check", "--output-format", "concise").splitlines() if line.strip()]
+
+
 @dataclass(frozen=True)
 class Copied:
     files: int
     renamed_files: int
+    tidied: int  # Python files ruff sorted and formatted (those the renaming changed)
+    lint: list[str] | None  # what ruff still reports in them; None: not tidied (no ruff, or the copy configures none)
     chassis: list[Path]  # the folders the copy's requirements name by absolute path
     links: list[tuple[Path, Path]]  # (place in the copy, chassis folder)
 
@@ -211,6 +257,12 @@ def make_copy(source: Path, dest: Path, old_name: str, new_name: str) -> Copied:
             raise RefusalError(
                 f"{what} {name!r} is not lowercase kebab case ([a-z][a-z0-9]*(-[a-z0-9]+)*, e.g. orders)"
             )
+    if "-" in new_name and "-" not in old_name:
+        raise RefusalError(
+            f"{old_name!r} is one word, spelled the same in kebab and snake case (and in Camel and title case), so "
+            f"where {new_name!r} goes as {new_name!r} and where as {Spellings.of(new_name).snake!r} is unknown; give "
+            "a one-word NEW_NAME"
+        )
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise RefusalError(f"{dest} exists and is not empty; give a new or empty folder")
     rename = renamer(Spellings.of(old_name), Spellings.of(new_name))
@@ -227,6 +279,7 @@ def make_copy(source: Path, dest: Path, old_name: str, new_name: str) -> Copied:
     if len(set(targets.values())) < len(targets):
         raise RefusalError("two files would get the same name in the copy")
     dest.mkdir(parents=True, exist_ok=True)
+    edited = []  # the Python files whose text the renaming changed
     for path, target in targets.items():
         origin, copy = source / path, dest / target
         copy.parent.mkdir(parents=True, exist_ok=True)
@@ -235,7 +288,10 @@ def make_copy(source: Path, dest: Path, old_name: str, new_name: str) -> Copied:
             continue
         data = origin.read_bytes()
         if is_text(data):
-            text = rename(data.decode("utf-8"))
+            original = data.decode("utf-8")
+            text = rename(original)
+            if text != original and target.suffix == ".py":
+                edited.append(target)
             for requirement in requirements:
                 if requirement.file == path:
                     text = requirement.rewritten(text)
@@ -246,7 +302,9 @@ def make_copy(source: Path, dest: Path, old_name: str, new_name: str) -> Copied:
     for place, folder in links:
         (dest / place).parent.mkdir(parents=True, exist_ok=True)
         os.symlink(folder.resolve(), dest / place, target_is_directory=True)
-    return Copied(len(targets), sum(path != target for path, target in targets.items()), chassis, links)
+    lint = tidy(dest, edited)
+    renamed = sum(path != target for path, target in targets.items())
+    return Copied(len(targets), renamed, len(edited) if lint is not None else 0, lint, chassis, links)
 
 
 def source_name(source: Path) -> str:
@@ -259,7 +317,7 @@ def source_name(source: Path) -> str:
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """A mistake on the command line in one line, exit code 2 (argparse's own adds the usage lines)."""
-        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+        self.exit(2, f"{PROGRAM}: {message} (see --help)\n")
 
 
 def parser() -> Parser:
@@ -298,8 +356,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     print(
         f"{PROGRAM}: {dest}: {copied.files} files of {source} ({old_name}) as {arguments.new_name}, "
-        f"{copied.renamed_files} of them renamed"
+        f"{copied.renamed_files} of them under a new name"
     )
+    if copied.lint is None:
+        print(
+            f"{PROGRAM}: not formatted (no ruff here, or no ruff configuration in the copy): imports stand as renamed"
+        )
+    else:
+        print(f"{PROGRAM}: the {copied.tidied} Python files the renaming changed: imports sorted, formatted by ruff")
+        for line in copied.lint:
+            print(f"{PROGRAM}: ruff still reports: {line}")
     for folder in copied.chassis:
         places = [str(place) for place, linked in copied.links if linked == folder]
         linked_as = f", linked as {', '.join(places)}" if places else ""
