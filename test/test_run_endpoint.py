@@ -27,9 +27,11 @@ from microservice_chassis.testing import (
 
 from support import SERVICE_NAME, RunningProcess
 
+Start = Callable[..., tuple[RunningProcess, str]]
+
 
 @pytest.mark.parametrize("target", ["/nope", "/hello_world/greeting?name=%01"], ids=["404", "400"])
-def test_a_head_error_answer_has_the_length_of_the_get_one(start_process: Callable, target: str) -> None:
+def test_a_head_error_answer_has_the_length_of_the_get_one(start_process: Start, target: str) -> None:
     """RFC 9110: HEAD's Content-Length is what GET's would be, though bottle drops the body of a HEAD."""
     _, url = start_process()
     lengths = {}
@@ -50,7 +52,7 @@ def test_a_head_error_answer_has_the_length_of_the_get_one(start_process: Callab
 )
 @pytest.mark.parametrize("key", ["correlation%5Fid", "%63orrelation_id"])
 def test_a_correlation_id_under_an_escaped_key_is_checked_too(
-    start_process: Callable[..., tuple[RunningProcess, str]], method: str, path: str, body: bytes, key: str
+    start_process: Start, method: str, path: str, body: bytes, key: str
 ) -> None:
     """bottle, and so every service, unescapes query keys: `correlation%5Fid` is the correlation id."""
     process, url = start_process()
@@ -68,7 +70,7 @@ def test_a_correlation_id_under_an_escaped_key_is_checked_too(
     ids=["bundle", "source-map"],
 )
 def test_clients_that_never_read_files_hold_bounded_memory(
-    start_process: Callable, many_descriptors: None, path: str, clients: int, times: int
+    start_process: Start, many_descriptors: None, path: str, clients: int, times: int
 ) -> None:
     """Wide margins, which the code before the paced sender failed (348-875 MB, 145-500 MB kept): under 300 MB
     while they stall, and back within 100 MB of the pre-load RSS within 10 s of their leaving; the service
@@ -94,7 +96,7 @@ def test_clients_that_never_read_files_hold_bounded_memory(
 
 
 def test_the_service_keeps_answering_while_a_burst_of_clients_stalls_on_files(
-    start_process: Callable, many_descriptors: None
+    start_process: Start, many_descriptors: None
 ) -> None:
     """3,000 clients arriving at once, each asking twice for the 4.7 MB source map and reading nothing: /heartbeat
     keeps answering, from the burst on (the descriptor scans that find each connection once held the
@@ -129,7 +131,7 @@ def test_the_service_keeps_answering_while_a_burst_of_clients_stalls_on_files(
 
 
 def test_at_the_open_files_limit_files_get_503_and_recover(
-    start_process: Callable, stalled_sockets: list[socket.socket]
+    start_process: Start, stalled_sockets: list[socket.socket]
 ) -> None:
     """Each stalled file answer holds a descriptor: past the limit, a file request is a 503 ErrorDescription with
     Retry-After, logged once without a traceback, and files are served again once the clients have gone."""
@@ -153,7 +155,7 @@ def test_at_the_open_files_limit_files_get_503_and_recover(
     assert process.output.count("Refusing requests 503") == 1
 
 
-def test_every_operation_and_route_is_listed_at_zero_before_the_first_request(start_process) -> None:
+def test_every_operation_and_route_is_listed_at_zero_before_the_first_request(start_process: Start) -> None:
     _, url = start_process()
     operations = samples(url, "pipservices_exec_total")
     for service in ("hello_world", "v1/hello_world"):
@@ -170,13 +172,13 @@ def test_every_operation_and_route_is_listed_at_zero_before_the_first_request(st
     )
 
 
-def test_each_answer_is_counted_once_by_method_route_and_status(start_process) -> None:
+def test_each_answer_is_counted_once_by_method_route_and_status(start_process: Start) -> None:
     """Successes, rejections by the service, by bottle and by the guards, and the probes and /metrics themselves:
     the counts grow by exactly the answers given (the first /metrics read is counted in the second)."""
     _, url = start_process()
     before = samples(url, "http_requests_total")
     host = url.removeprefix("http://")
-    sent = Counter()
+    sent: Counter[tuple[str, str, str]] = Counter()
     for _ in range(3):
         assert requests.get(f"{url}/hello_world/greeting", params={"name": "John"}, timeout=5).status_code == 200
     sent["GET", "/hello_world/greeting", "200"] += 3
@@ -192,11 +194,11 @@ def test_each_answer_is_counted_once_by_method_route_and_status(start_process) -
     assert requests.get(f"{url}/no/such/route?x=1", timeout=5).status_code == 404  # the raw path is no label
     sent["GET", "unmatched", "404"] += 1
     assert requests.get(f"{url}/v1/hello_world/greeting", timeout=5).status_code == 405
-    sent["GET", "unmatched", "405"] += 1
+    sent["GET", "/v1/hello_world/greeting", "405"] += 1  # a real route: its template
     assert requests.request("BREW", f"{url}/heartbeat", timeout=5).status_code == 405  # a method of the client's
-    sent["other", "unmatched", "405"] += 1
+    sent["other", "/heartbeat", "405"] += 1
     assert requests.post(f"{url}/v1/hello_world/greeting", data=b"x" * 20000, timeout=5).status_code == 413
-    sent["POST", "unmatched", "413"] += 1
+    sent["POST", "/v1/hello_world/greeting", "413"] += 1
     assert requests.get(f"{url}/heartbeat", headers={"X-Big": "x" * 17000}, timeout=5).status_code == 431
     sent["GET", "unmatched", "431"] += 1
     status, _ = raw_request(url, f"GET /heartbeat HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n\r\n".encode())

@@ -14,9 +14,6 @@ from typing import Any
 
 import bottle
 from pip_services3_commons.config import ConfigParams, IConfigurable
-from pip_services3_commons.errors import (
-    ConfigException,
-)
 from pip_services3_commons.refer import IReferenceable, IReferences
 from pip_services3_commons.run import IOpenable
 from pip_services3_commons.validate import Schema
@@ -27,7 +24,7 @@ from microservice_chassis.http import routes
 from microservice_chassis.http.decorations import AccessLog
 from microservice_chassis.http.errors import bottle_error
 from microservice_chassis.http.granian_server import GranianServer, TlsFiles
-from microservice_chassis.http.options import DEFAULTS, EndpointOptions
+from microservice_chassis.http.options import DEFAULTS, EndpointOptions, integer, invalid
 from microservice_chassis.http.pipeline import RequestPipeline
 from microservice_chassis.http.request_counters import RequestCounters
 from microservice_chassis.http.rsgi_bridge import CORRELATION_ID_KEY
@@ -57,8 +54,8 @@ class GranianHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
           refused 503 with Retry-After (default 32 MiB)
         - options.max_connections: connections served at once, idle ones included (default 16384); more wait
           in the kernel's queue. The soft limit of open files is raised to fit it: the hard limit must allow
-          max_connections + 64, or fewer connections are served at once (plus one for each connection being
-          sent a file at that moment).
+          max_connections plus the descriptors open at `open`, the server's 16 and 16 for files, or fewer connections
+          are served at once (one warning); a limit that leaves fewer than 16 fails `open` (granian_server).
         - options.threads: threads that run handlers (default 1: the server's event loop thread itself); N > 1
           runs them on a pool of N threads, for handlers that wait on I/O
         - options.access_log_level: level of the one-line-per-request access log (default debug)
@@ -67,6 +64,9 @@ class GranianHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
     References: `*:logger:*:*:1.0` (access log, errors), `*:counters:*:*:1.0` (each IHttpRequestCounters counts
     every answer), `chassis:tracer:*:*:1.0` (a span per request, when it records them), `*:discovery:*:*:1.0`
     (all optional).
+
+    Every value is checked for type and range (options.py): a wrong one fails `configure` (or `open`, for the
+    port) with one ConfigException naming the key and the entry, before anything binds.
     """
 
     def __init__(self) -> None:
@@ -103,7 +103,7 @@ class GranianHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         if self.is_open():
             return
         connection = self._connection_resolver.resolve(correlation_id)
-        host, port = connection.get_as_string("host"), _valid_port(correlation_id, connection)
+        host, port = connection.get_as_string("host"), self._valid_port(connection)
         tls = None
         if connection.get_as_string_with_default("protocol", "http") == "https":
             tls = TlsFiles(connection.get_as_string("ssl_crt_file"), connection.get_as_string("ssl_key_file"))
@@ -123,6 +123,13 @@ class GranianHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
                                self._options.max_connections)  # fmt: skip
         server.start(correlation_id, self._pipeline.drain.finish_requests)
         self._server = server
+        if server.connections < self._options.max_connections:
+            self._logger.warn(
+                correlation_id,
+                "The open-files limit (ulimit -n) lets %d connections be served at once, not max_connections %d",
+                server.connections,
+                self._options.max_connections,
+            )
         self._sweeper = StallSweeper(port, self._options.send_timeout, self._logger)
         self._sweeper.start()
         shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
@@ -185,12 +192,10 @@ class GranianHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
     def get_param(self, param: str, default: Any = None) -> Any:
         return bottle.request.params.get(param, default)
 
-
-def _valid_port(correlation_id: str | None, connection: ConfigParams) -> int:
-    text = connection.get_as_string("port")
-    host = connection.get_as_string("host")
-    if not (text or "").isdigit() or not 0 < int(text) < 65536:
-        raise ConfigException(
-            correlation_id, "INVALID_PORT", f"Cannot listen on {host}:{text}: the port must be 1-65535"
-        )
-    return int(text)
+    def _valid_port(self, connection: ConfigParams) -> int:
+        """The resolved port (from connection.port or connection.uri), an integer 1-65535."""
+        text = connection.get_as_string("port")
+        port = integer(text)
+        if port is None or not 0 < port < 65536:
+            raise invalid(self._config, "connection.port", "must be an integer 1-65535", text)
+        return port

@@ -35,8 +35,15 @@ from pip_services3_commons.errors import ConfigException, ConnectionException
 BACKLOG = 1024
 # hyper's buffer for a request head: the request line and headers together (bodiless 431 above it).
 HEAD_BUFFER = 64 * 1024
-# Descriptors the process needs besides one per connection (logs, files, the loop).
-SPARE_DESCRIPTORS = 64
+# Descriptors the server opens as it starts (granian's runtime and worker, uvloop's loop, the listening socket):
+# 15 measured with granian 2.8.7, one more as margin.
+SERVER_DESCRIPTORS = 16
+# Descriptors kept for what the process opens while serving besides connections: the files handlers answer (one
+# per connection being sent one; beyond them a 503), /proc/self/fd scans (sockets.py), the tracer's connection.
+FILES_SPARE = 16
+# The fewest connections worth serving at once: the kubelet's liveness and readiness probes, a Prometheus scrape
+# and a few clients' keep-alive connections. An open-files limit that leaves fewer is a mistake, refused at open.
+MIN_CONNECTIONS = 16
 # How long starting may take before it counts as failed.
 START_SECONDS = 10.0
 
@@ -65,6 +72,7 @@ class GranianServer:
     ) -> None:
         self._handler, self._host, self._port, self._tls = handler, host, port, tls
         self._header_timeout_ms, self._max_connections = header_timeout_ms, max_connections
+        self.connections = max_connections  # served at once: max_connections, or fewer if open files are short
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -78,9 +86,8 @@ class GranianServer:
         it is still answering finish there.
         """
         tls = _checked_tls(correlation_id, self._tls)
+        self.connections = _connection_cap(correlation_id, self._max_connections)
         address = self._free_address(correlation_id)
-        # Never more connections than descriptors: past that granian's accept fails instead of waiting.
-        backpressure = min(self._max_connections, _allow_descriptors(self._max_connections + SPARE_DESCRIPTORS))
         server = Server(
             _Target(self._handler, self._serving),
             address=address,
@@ -89,7 +96,7 @@ class GranianServer:
             http=HTTPModes.http1,
             websockets=False,
             backlog=BACKLOG,
-            backpressure=backpressure,
+            backpressure=self.connections,
             http1_settings=HTTP1Settings(
                 header_read_timeout=self._header_timeout_ms, keep_alive=True, max_buffer_size=HEAD_BUFFER
             ),
@@ -182,14 +189,32 @@ def _checked_tls(correlation_id: str | None, tls: TlsFiles | None) -> TlsFiles |
     return TlsFiles(os.path.abspath(tls.certificate), os.path.abspath(tls.key))
 
 
-def _allow_descriptors(needed: int) -> int:
-    """Raises the soft limit of open files towards `needed` (within the hard limit, which only root may raise):
-    each connection holds one. Returns how many connections the limit leaves room for."""
+def _connection_cap(correlation_id: str | None, max_connections: int) -> int:
+    """How many connections granian may serve at once (its backpressure): never more than descriptors are left,
+    since past that its accept fails (a panic in its runtime at a very low limit) instead of waiting.
+
+    The soft limit of open files is raised towards what max_connections needs (within the hard limit, which only
+    root may raise); what it leaves beyond the descriptors open now, the server's and FILES_SPARE is the cap. A
+    limit that leaves fewer than MIN_CONNECTIONS is a ConfigException: one line and exit 1 rather than a service
+    that cannot answer its own probes."""
+    in_use = len(os.listdir("/dev/fd"))  # /proc/self/fd on Linux; the listing's own descriptor counts as margin
+    spare = in_use + SERVER_DESCRIPTORS + FILES_SPARE
+    needed = max_connections + spare
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
+    if soft == resource.RLIM_INFINITY:
+        return max_connections
+    if soft < needed:
         soft = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
-    return needed if soft == resource.RLIM_INFINITY else max(1, soft - SPARE_DESCRIPTORS)
+    if soft - spare < MIN_CONNECTIONS:
+        raise ConfigException(
+            correlation_id,
+            "TOO_FEW_OPEN_FILES",
+            f"The open-files limit (ulimit -n) is {soft}: the HTTP endpoint needs at least {spare + MIN_CONNECTIONS} "
+            f"({in_use} open now, {SERVER_DESCRIPTORS} for the server, {FILES_SPARE} for files it sends, "
+            f"{MIN_CONNECTIONS} connections), and {needed} for options.max_connections {max_connections}",
+        )
+    return min(max_connections, soft - spare)
 
 
 def _first_line(error: BaseException | None) -> str:

@@ -29,7 +29,7 @@ from microservice_chassis.http.errors import (
 )
 from microservice_chassis.http.guards import Guards, RequestHead
 from microservice_chassis.http.options import EndpointOptions
-from microservice_chassis.http.request_counters import CountRequest, route_template
+from microservice_chassis.http.request_counters import ROUTE_REFUSALS, CountRequest, refused_route, route_template
 from microservice_chassis.http.rsgi_bridge import Headers, environ_of
 from microservice_chassis.http.spans import RequestSpans, call_traced
 from microservice_chassis.log.client_text import printable
@@ -112,7 +112,10 @@ class RequestPipeline:
         # Logged before the answer leaves: whoever reads the answer finds its line already written.
         elapsed = time.perf_counter() - started
         self._access_log.log(correlation_id, scope.method, scope.path, status, elapsed * 1000)
-        self._count(scope.method, head.route if head else None, status, elapsed)
+        route = head.route if head else None
+        if route is None and status in ROUTE_REFUSALS:
+            route = refused_route(self._app.router, scope.method, scope.path)
+        self._count(scope.method, route, status, elapsed)
         if large is None:
             protocol.response_bytes(status, headers, body)
             return

@@ -53,3 +53,21 @@ def route_template(environ: dict[str, object]) -> str | None:
     """The template of the route bottle matched for the request (`/orders/get_order`), None for none."""
     route = environ.get("bottle.route")
     return route.rule if isinstance(route, bottle.Route) else None
+
+
+# The refusals of a request on a real route for its method (405) or its body (413): counted under that route.
+ROUTE_REFUSALS = frozenset({405, 413})
+
+
+def refused_route(router: bottle.Router, method: str, path: str) -> str | None:
+    """The template of the route at `path`, whichever method it takes: a 405 or 413 on it is that route's answer
+    (bottle matched no route, or the guards refused before it ran), not "unmatched"; None when no route has the
+    path. bottle's router reads only the method and the path of an environ."""
+    try:
+        route, _ = router.match({"REQUEST_METHOD": method, "PATH_INFO": path})
+    except bottle.HTTPError as refusal:
+        allowed = refusal.headers.get("Allow")  # a 405's: the methods the path takes
+        if not allowed:
+            return None
+        route, _ = router.match({"REQUEST_METHOD": allowed.split(",")[0], "PATH_INFO": path})
+    return str(route.rule)
