@@ -87,10 +87,10 @@ def start_process(tmp_path: Path, port: int) -> Iterator[Callable[..., tuple[Run
 
 
 @pytest.fixture
-def run_to_exit(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess]:
+def run_to_exit(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """Runs run.py from a foreign working directory until it exits by itself (a startup failure)."""
 
-    def run(*args: str, python: str = sys.executable, **env: str) -> subprocess.CompletedProcess:
+    def run(*args: str, python: str = sys.executable, **env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [python, str(RUN_PY), *args],
             cwd=tmp_path,

@@ -91,7 +91,9 @@ def process_env(**overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def service_writing_to(stdout: int, tmp_path: Path, port: int, **env: str) -> Iterator[tuple[subprocess.Popen, str]]:
+def service_writing_to(
+    stdout: int, tmp_path: Path, port: int, **env: str
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """run.py with its stdout the descriptor `stdout` (stderr to a file); yields it once /heartbeat answers."""
     environment = process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port), **env)
     with open(tmp_path / "stderr.txt", "w") as stderr:
@@ -138,7 +140,7 @@ def imported_project_modules(module_file: str) -> set[str]:
     tree = ast.parse(Path(module_file).read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-    return imported & {path.stem for path in ROOT.glob("*.py")}
+    return {path.stem for path in ROOT.glob("*.py")} & imported
 
 
 def imports_no_component_class(module_file: str) -> bool:

@@ -14,7 +14,8 @@ from NameRules import MAX_NAME_LENGTH, NAME_PATTERN
 def greeting(**args: object) -> str:
     controller = HelloWorldController()
     command = HelloWorldCommandSet(controller).find_command("greeting")
-    return command.execute("cid-9", Parameters.from_value(args))
+    greeted: str = command.execute("cid-9", Parameters.from_value(args))
+    return greeted
 
 
 def test_the_controller_publishes_one_command_per_operation() -> None:
@@ -39,7 +40,7 @@ def test_greets_the_given_name_or_the_default() -> None:
         ({"name": "John", "extra": 1}, "INVALID_DATA"),
     ],
 )
-def test_rejects_what_the_controller_rejects_with_its_codes(args: dict, code: str) -> None:
+def test_rejects_what_the_controller_rejects_with_its_codes(args: dict[str, object], code: str) -> None:
     with pytest.raises(BadRequestException) as raised:
         greeting(**args)
     assert (raised.value.code, raised.value.status, raised.value.correlation_id) == (code, 400, "cid-9")

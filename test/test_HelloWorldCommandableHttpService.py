@@ -1,7 +1,8 @@
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeAlias
 
 import bottle
 import pytest
@@ -20,9 +21,14 @@ from HelloWorldCommandableHttpService import HelloWorldCommandableHttpService as
 from HelloWorldProcess import CONFIG_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from NameRules import NAME_PATTERN
-from support import imports_no_component_class, serving
+from support import RunningProcess, imports_no_component_class, serving
+
+Start = Callable[..., tuple[RunningProcess, str]]
 
 GREETING = "/v1/hello_world/greeting"
+
+# What requests sends as a JSON body.
+Json: TypeAlias = bool | int | float | str | Sequence["Json"] | Mapping[str, "Json"] | None
 
 
 @pytest.fixture(scope="module", params=[GranianHttpEndpoint, HttpEndpoint], ids=["our-endpoint", "stock-endpoint"])
@@ -35,7 +41,7 @@ def url(request: pytest.FixtureRequest) -> Iterator[str]:
         yield base_url
 
 
-def post(url: str, body: object = None, *, data: bytes | None = None, **params: str) -> requests.Response:
+def post(url: str, body: Json = None, *, data: bytes | None = None, **params: str) -> requests.Response:
     return requests.post(f"{url}{GREETING}", json=body, data=data, params=params, timeout=5)
 
 
@@ -86,7 +92,7 @@ def test_without_a_name_greets_the_default(url: str) -> None:
         ({f"k{i}": 1 for i in range(17)}, "TOO_MANY_PROPERTIES"),
     ],
 )
-def test_invalid_bodies_get_a_400_error_description(url: str, body: object, code: str) -> None:
+def test_invalid_bodies_get_a_400_error_description(url: str, body: Json | bytes, code: str) -> None:
     response = (
         post(url, data=body, correlation_id="c-7") if isinstance(body, bytes) else post(url, body, correlation_id="c-7")
     )
@@ -170,7 +176,7 @@ def test_imports_no_component_class() -> None:
     assert imports_no_component_class(HelloWorldCommandableHttpService.__file__)
 
 
-def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path) -> None:
+def test_service_agrees_with_its_openapi_document(start_process: Start, tmp_path: Path) -> None:
     """schemathesis, all checks, against the whole running service and its generated document."""
     _, url = start_process()
     result = schemathesis_run(f"{url}/v1/hello_world/swagger", tmp_path)

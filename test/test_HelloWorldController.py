@@ -89,7 +89,7 @@ def test_rejects_lone_surrogates_as_invalid_encoding(name: str) -> None:
 @pytest.mark.parametrize("name", [123, ["a"], b"John", True, {"name": "x"}])
 def test_rejects_a_name_that_is_not_a_string(name: object) -> None:
     with pytest.raises(BadRequestException) as raised:
-        configured().greeting(name, "cid-5")
+        configured().greeting(name, "cid-5")  # type: ignore[arg-type]  # not a str on purpose: refused at run time
     assert (raised.value.code, raised.value.status, raised.value.correlation_id) == ("INVALID_NAME_TYPE", 400, "cid-5")
 
 

@@ -22,7 +22,7 @@ def live(port: int) -> Iterator[tuple[DirectClient, str]]:
         client.close(None)
 
 
-def test_greets_rejects_with_the_controller_code_and_counts_exactly_in_metrics(live) -> None:
+def test_greets_rejects_with_the_controller_code_and_counts_exactly_in_metrics(live: tuple[DirectClient, str]) -> None:
     client, url = live
     assert client.greeting("cid-1", "John") == "Hello, John!"
     assert client.greeting(None, None) == "Hello, Tester!"

@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -16,6 +17,7 @@ from pip_services3_commons.errors import BadRequestException
 from pip_services3_commons.refer import Descriptor
 from pip_services3_commons.run import IOpenable
 from pip_services3_components.log import LogLevel, LogLevelConverter
+from pip_services3_container.config import ContainerConfig
 
 from HelloWorldController import HelloWorldController
 from HelloWorldProcess import CONFIG_PATH, HelloWorldProcess, name_problem
@@ -96,7 +98,7 @@ def test_each_greeting_is_counted_exactly_once(process: ObservedProcess, port: i
 
 
 def test_metrics_count_rejections_as_errors_and_log_them_at_info(
-    process: ObservedProcess, port: int, capsys: pytest.CaptureFixture
+    process: ObservedProcess, port: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """exec_count counts every call, exec_errors the rejected ones, exec_time times each once; a rejection is one
     INFO line, no ERROR."""
@@ -124,7 +126,7 @@ def test_commandable_calls_are_counted_exactly_and_both_documents_listed(process
     assert '"url": "/hello_world/swagger"' in index and '"url": "/v1/hello_world/swagger"' in index
 
 
-def test_removing_the_commandable_entry_from_config_removes_its_routes(port: int, tmp_path) -> None:
+def test_removing_the_commandable_entry_from_config_removes_its_routes(port: int, tmp_path: Path) -> None:
     entry = '- descriptor: "hello-world:service:commandable-http:default:1.0"\n  swagger:\n    enable: true\n'
     assert entry in CONFIG_PATH.read_text()
     config = tmp_path / "config.yml"
@@ -151,7 +153,7 @@ HOSTILE_VALUES = [
 ]  # fmt: skip
 
 
-def component_config(config: list, kind: str) -> ConfigParams:
+def component_config(config: ContainerConfig, kind: str) -> ConfigParams:
     (found,) = [c.config for c in config if c.descriptor.get_type() == kind]
     return found
 

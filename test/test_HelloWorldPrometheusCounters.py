@@ -3,7 +3,10 @@
 import contextlib
 import subprocess
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -12,6 +15,10 @@ from microservice_chassis.testing import free_port, metric, need, promtool_probl
 from pip_services3_components.count import CounterType, LogCounters
 from pip_services3_prometheus.count import PrometheusCounterConverter
 from prometheus_client import generate_latest
+
+from support import RunningProcess
+
+Start = Callable[..., tuple[RunningProcess, str]]
 
 
 def exposition(counters: PrometheusCounters) -> str:
@@ -85,7 +92,7 @@ def test_canary_pip_services3_prometheus_writes_a_type_line_per_service() -> Non
 
 
 @pytest.fixture
-def scraped(start_process) -> tuple[str, str]:
+def scraped(start_process: Start) -> tuple[str, str]:
     """The whole service after a REST and a commandable greeting: its base URL and its /metrics text."""
     _, url = start_process()
     requests.get(f"{url}/hello_world/greeting", params={"name": "\x00"}, timeout=5)
@@ -121,7 +128,7 @@ scrape_configs:
 P99 = "histogram_quantile(0.99, sum by (le) (rate(pipservices_exec_duration_seconds_bucket[30s])))"
 
 
-def test_a_real_prometheus_scrapes_the_service_and_answers_its_p99(start_process, tmp_path) -> None:
+def test_a_real_prometheus_scrapes_the_service_and_answers_its_p99(start_process: Start, tmp_path: Path) -> None:
     """Debian's Prometheus server on a free loopback port, scraping every second while greetings come in."""
     prometheus = need("prometheus")
     _, url = start_process()
@@ -129,8 +136,12 @@ def test_a_real_prometheus_scrapes_the_service_and_answers_its_p99(start_process
     api = f"http://127.0.0.1:{free_port()}"
     command = [prometheus, f"--config.file={tmp_path / 'prometheus.yml'}", f"--storage.tsdb.path={tmp_path / 'data'}",
                f"--web.listen-address={api.removeprefix('http://')}"]  # fmt: skip
-    with open(tmp_path / "prometheus.log", "w") as log, subprocess.Popen(command, stdout=log, stderr=log) as server:
+    with (
+        open(tmp_path / "prometheus.log", "w") as log_file,
+        subprocess.Popen(command, stdout=log_file, stderr=log_file) as server,
+    ):
         try:
+            answers: dict[str, Any]  # values from Prometheus' JSON answers
             deadline, answers = time.monotonic() + 60, {}
             while time.monotonic() < deadline and answers.get(P99) in (None, "NaN"):
                 requests.get(f"{url}/hello_world/greeting", timeout=5)

@@ -2,6 +2,7 @@ import http.client
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -15,7 +16,9 @@ from HelloWorldRestService import OPENAPI_PATH
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from IHelloWorldController import IHelloWorldController
 from NameRules import NAME_RULES
-from support import imported_project_modules, imports_no_component_class, serving
+from support import RunningProcess, imported_project_modules, imports_no_component_class, serving
+
+Start = Callable[..., tuple[RunningProcess, str]]
 
 
 def test_greets_the_given_name_as_a_json_string(service_url: str) -> None:
@@ -42,7 +45,7 @@ def test_unicode_names_round_trip(service_url: str) -> None:
         assert response.json() == f"Hello, {name}!"
 
 
-def get_greeting(url: str, query: str, **headers: str) -> tuple[int, str, object]:
+def get_greeting(url: str, query: str, **headers: str) -> tuple[int, str | None, Any]:
     """GET with the query sent byte for byte (requests and urllib3 would re-encode "%ZZ" as "%25ZZ").
 
     Returns the status, the content type and the decoded JSON body.
@@ -120,7 +123,7 @@ class RecordingRestService(HelloWorldRestService.HelloWorldRestService):
         super().__init__()
         self.routes: set[tuple[str, str]] = set()
 
-    def register_route(self, method: str, route: str, schema: object, handler: Callable) -> None:
+    def register_route(self, method: str, route: str, schema: object, handler: Callable[..., Any]) -> None:
         self.routes.add((method.lower(), "/hello_world/" + route.lstrip("/")))
         super().register_route(method, route, schema, handler)
 
@@ -147,7 +150,7 @@ def test_every_route_is_in_the_document_and_every_operation_has_a_route(port: in
     assert {path.rpartition("/")[2] for _, path in documented} == operations
 
 
-def test_service_agrees_with_its_openapi_document(start_process, tmp_path: Path) -> None:
+def test_service_agrees_with_its_openapi_document(start_process: Start, tmp_path: Path) -> None:
     """schemathesis, all checks, against the whole running service and the document it serves:
     every generated request, valid or not, gets a documented answer and never a 5xx."""
     _, url = start_process()

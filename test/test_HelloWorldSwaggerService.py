@@ -4,8 +4,9 @@ import io
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import pytest
 import requests
@@ -88,12 +89,13 @@ def test_ui_files_are_the_librarys_own_whole_and_by_head(url: str) -> None:
     assert (head.status_code, head.headers["Content-Length"], head.content) == (200, str(len(on_disk)), b"")
 
 
-def file_answer(file: object, status: str = "200 OK") -> tuple[int, list, object]:
+def file_answer(file: object, status: str = "200 OK") -> tuple[int, list[tuple[str, str]], bytes | BinaryIO]:
     """What the endpoint makes of a WSGI app answering with `file` through wsgi.file_wrapper (as bottle does)."""
 
-    def app(environ: dict, start_response: Callable) -> object:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         start_response(status, [])
-        return environ["wsgi.file_wrapper"](file)
+        body: Iterable[bytes] = environ["wsgi.file_wrapper"](file)
+        return body
 
     return call_wsgi(app, {"wsgi.file_wrapper": FileBody})
 

@@ -5,8 +5,11 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
+# kubernetes_validate ships no type hints, and pyproject.toml's [tool.mypy] overrides do not name it.
 import kubernetes_validate
 import pytest
 import requests
@@ -17,10 +20,12 @@ from pip_services3_commons.config import ConfigParams
 from pip_services3_container.config import ContainerConfigReader
 
 from HelloWorldProcess import CONFIG_PATH
-from support import ROOT
+from support import ROOT, RunningProcess
 
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 MANIFESTS = sorted((ROOT / "deploy" / "k8s").glob("*.yaml"))
+
+Start = Callable[..., tuple[RunningProcess, str]]
 
 
 def config_parameters() -> set[str]:
@@ -39,16 +44,20 @@ def dockerfile_instructions(stage: int = -1) -> list[tuple[str, str]]:
     text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     stages = "\n".join(lines).split("\nFROM ")
-    return [tuple(line.split(" ", 1)) for line in ("FROM " + stages[stage].removeprefix("FROM ")).splitlines()]
+    return [
+        cast(tuple[str, str], tuple(line.split(" ", 1)))
+        for line in ("FROM " + stages[stage].removeprefix("FROM ")).splitlines()
+    ]
 
 
-def manifest(kind: str) -> dict:
-    documents = [yaml.safe_load(path.read_text()) for path in MANIFESTS]
+def manifest(kind: str) -> dict[str, Any]:
+    documents: list[dict[str, Any]] = [yaml.safe_load(path.read_text()) for path in MANIFESTS]
     (found,) = [d for d in documents if d["kind"] == kind]
     return found
 
 
-def container() -> dict:
+def container() -> dict[str, Any]:
+    only: dict[str, Any]
     (only,) = manifest("Deployment")["spec"]["template"]["spec"]["containers"]
     return only
 
@@ -109,7 +118,7 @@ def test_the_user_is_made_without_warnings() -> None:
     (run,) = [a for i, a in dockerfile_instructions() if i == "RUN" and "useradd" in a]
     for command in re.split(r"&&", run):
         if re.search(r"\b(useradd|groupadd)\b", command):
-            assert int(re.search(r"--[gu]id (\d+)", command).group(1)) > 999
+            assert int(cast(re.Match[str], re.search(r"--[gu]id (\d+)", command)).group(1)) > 999
             assert "--system" not in command
     assert "--no-log-init" in run  # a high uid with log init makes huge sparse lastlog/faillog files
 
@@ -200,7 +209,8 @@ def drain_timeout_seconds() -> float:
     """The endpoint's drain on SIGTERM, as config.yml sets it."""
     (endpoint,) = [c for c in ContainerConfigReader.read_from_file(None, str(CONFIG_PATH), ConfigParams())
                    if c.descriptor.get_type() == "endpoint"]  # fmt: skip
-    return endpoint.config.get_as_integer("options.drain_timeout") / 1000
+    seconds: float = endpoint.config.get_as_integer("options.drain_timeout") / 1000
+    return seconds
 
 
 def test_grace_period_covers_prestop_and_drain() -> None:
@@ -220,7 +230,7 @@ def test_selectors_match_the_pods() -> None:
     assert (target["kind"], target["name"]) == ("Deployment", manifest("Deployment")["metadata"]["name"])
 
 
-def test_probe_paths_are_served_by_the_service_with_the_manifest_env(start_process) -> None:
+def test_probe_paths_are_served_by_the_service_with_the_manifest_env(start_process: Start) -> None:
     env = {e["name"]: e["value"] for e in container()["env"] if e["name"] not in ("HTTP_HOST", "HTTP_PORT")}
     _, url = start_process(**env)
     for probe in ("livenessProbe", "readinessProbe"):

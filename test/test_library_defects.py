@@ -30,7 +30,9 @@ import sys
 import threading
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from typing import cast
 
 import bottle
 import pytest
@@ -101,7 +103,7 @@ def console_logger() -> ConsoleLogger:
     return logger
 
 
-def test_instrument_timing_still_logs_a_rejection_at_error_with_its_stack(capsys: pytest.CaptureFixture) -> None:
+def test_instrument_timing_still_logs_a_rejection_at_error_with_its_stack(capsys: pytest.CaptureFixture[str]) -> None:
     timing = InstrumentTiming("c1", "svc.op", "call", console_logger(), LogCounters(), None, None)
     timing.end_failure(BadRequestException("c1", "NOPE", "nope"))
     assert "[c1:ERROR:" in capsys.readouterr().err
@@ -127,7 +129,7 @@ def test_instrument_counts_calls_and_errors_under_its_verb(verb: str) -> None:
     assert counts[f"svc.op.{verb}_time"] == 3
 
 
-def test_instrument_logs_a_rejection_at_info_escaped_and_a_fault_at_error(capsys: pytest.CaptureFixture) -> None:
+def test_instrument_logs_a_rejection_at_info_escaped_and_a_fault_at_error(capsys: pytest.CaptureFixture[str]) -> None:
     instrument("c2", "svc.op", "exec", console_logger(), LogCounters(), NullTracer()).end_failure(
         BadRequestException("c2", "NOPE", "bad property x\n[c2:ERROR:forged]")
     )
@@ -234,7 +236,7 @@ def test_read_json_object_takes_the_most_properties_it_allows() -> None:
     assert read_json_object(None, {"name"}) == body
 
 
-def test_error_body_and_log_lines_bound_what_a_client_sent(capsys: pytest.CaptureFixture) -> None:
+def test_error_body_and_log_lines_bound_what_a_client_sent(capsys: pytest.CaptureFixture[str]) -> None:
     error = BadRequestException("c6", "INVALID_DATA", "unexpected property " + "k" * 90_000).with_details(
         "results", "[" + "x" * 90_000 + "]"
     )
@@ -249,7 +251,7 @@ def test_error_body_and_log_lines_bound_what_a_client_sent(capsys: pytest.Captur
     assert len(line) < 500
 
 
-def test_a_rejection_is_logged_with_the_one_escaping_policy(capsys: pytest.CaptureFixture) -> None:
+def test_a_rejection_is_logged_with_the_one_escaping_policy(capsys: pytest.CaptureFixture[str]) -> None:
     """What a client sent is escaped in a rejection line as in the access log (process/LogText.printable): line
     breaks and separators as escapes, letters such as "é" kept."""
     error = BadRequestException("c7", "BAD\nCODE", "José\u2028x\ny")
@@ -271,7 +273,7 @@ LOG_LINE = re.compile(r"\[c1:INFO:(?P<stamp>[^\]]+)\] hello\n")
 
 def test_stock_console_logger_still_writes_times_without_a_zone(capsys: pytest.CaptureFixture[str]) -> None:
     ConsoleLogger().info("c1", "hello")
-    stamp = LOG_LINE.fullmatch(capsys.readouterr().out).group("stamp")
+    stamp = cast(re.Match[str], LOG_LINE.fullmatch(capsys.readouterr().out)).group("stamp")
     assert datetime.fromisoformat(stamp).tzinfo is None
 
 
@@ -281,7 +283,7 @@ def test_utc_console_logger_marks_its_times_utc(capsys: pytest.CaptureFixture[st
     logger.info("c1", "hello")
     logger.error("c2", ValueError("bad"), "failed")
     out, err = capsys.readouterr()
-    stamp = LOG_LINE.fullmatch(out).group("stamp")
+    stamp = cast(re.Match[str], LOG_LINE.fullmatch(out)).group("stamp")
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", stamp)
     assert abs((datetime.fromisoformat(stamp) - datetime.now(UTC)).total_seconds()) < 60
     assert re.fullmatch(r"\[c2:ERROR:[^\]]+Z\] failed: bad.*\n", err, re.S)
@@ -347,7 +349,7 @@ def test_composite_logger_still_formats_lines_no_logger_writes() -> None:
     assert spy.formatted > 0
 
 
-def test_level_checking_logger_formats_only_what_a_logger_writes(capsys: pytest.CaptureFixture) -> None:
+def test_level_checking_logger_formats_only_what_a_logger_writes(capsys: pytest.CaptureFixture[str]) -> None:
     logger, spy = LevelCheckingCompositeLogger(), FormattingSpy()
     logger.set_references(logger_references("info"))
     logger.trace(None, "%s", spy)
@@ -381,7 +383,7 @@ def test_lean_counters_hold_the_same_values_as_the_library_counters() -> None:
     assert [vars(c) for c in lean.get_all()] == [vars(c) for c in stock.get_all()]
 
 
-def test_lean_counters_still_dump_to_the_log(capsys: pytest.CaptureFixture) -> None:
+def test_lean_counters_still_dump_to_the_log(capsys: pytest.CaptureFixture[str]) -> None:
     log_counters, lean = LogCounters(), LeanCompositeCounters()
     log_counters.set_references(logger_references("info"))
     log_counters.configure(ConfigParams.from_tuples("interval", 0))
@@ -391,7 +393,7 @@ def test_lean_counters_still_dump_to_the_log(capsys: pytest.CaptureFixture) -> N
 
 
 def test_cheroot_still_imports_pkg_resources_for_its_version() -> None:
-    source = (Path(importlib.util.find_spec("cheroot").origin)).read_text()
+    source = (Path(cast(str, cast(ModuleSpec, importlib.util.find_spec("cheroot")).origin))).read_text()
     assert "import pkg_resources" in source and "get_distribution('cheroot')" in source
 
 
@@ -467,7 +469,7 @@ def test_rest_service_still_leaves_its_tracer_without_references() -> None:
     assert service._tracer._TRACERS == []
 
 
-def test_instrumented_calls_are_traced_by_a_log_tracer(capsys: pytest.CaptureFixture) -> None:
+def test_instrumented_calls_are_traced_by_a_log_tracer(capsys: pytest.CaptureFixture[str]) -> None:
     tracer = CompositeTracer()
     use_own_tracers(tracer)
     tracer.set_references(tracer_references())

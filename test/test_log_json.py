@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,7 @@ def test_what_a_client_sent_is_escaped_by_json_alone(tmp_path: Path, port: int) 
     """The hostile text comes back from json.loads exactly as sent: escaped once (by JSON), never twice, and the
     line itself is plain ASCII (no control, bidi or separator character reaches the reader)."""
     with service(tmp_path, port, LOG_FORMAT="json", ACCESS_LOG_LEVEL="info") as (url, output):
-        path = "/x" + requests.utils.quote(HOSTILE)
+        path = "/x" + urllib.parse.quote(HOSTILE)
         assert requests.get(f"{url}{path}", params={"correlation_id": "c-3"}).status_code == 404
         assert requests.post(f"{url}/v1/hello_world/greeting", json={"name": HOSTILE}).status_code == 400
     assert (output[0].stdout + output[0].stderr).isascii()

@@ -12,7 +12,7 @@ from microservice_chassis.testing import assert_one_line_failure
 from support import ROOT, RunningProcess
 
 Start = Callable[..., tuple[RunningProcess, str]]
-RunToExit = Callable[..., subprocess.CompletedProcess]
+RunToExit = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def test_p_parameter_applies(start_process: Start) -> None:
@@ -152,7 +152,9 @@ def test_environment_variables_the_config_does_not_read_are_ignored(start_proces
     [["--port", "18323"], ["--bogus"], ["-p"], ["-p", "FOO"], ["-p", "=x"], ["-c"], ["extra"], ["--conf", "x.yml"]],
     ids=" ".join,
 )
-def test_a_command_line_mistake_prints_the_usage_and_exits_2(run_to_exit: RunToExit, port: int, args: list) -> None:
+def test_a_command_line_mistake_prints_the_usage_and_exits_2(
+    run_to_exit: RunToExit, port: int, args: list[str]
+) -> None:
     result = run_to_exit(*args, HTTP_HOST="127.0.0.1", HTTP_PORT=str(port))
     assert result.returncode == 2
     assert result.stdout == ""

@@ -3,12 +3,17 @@
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import requests
 from microservice_chassis.http.guards import READINESS_PATH
 
+from support import RunningProcess
 
-def test_readiness_answers_503_from_sigterm_until_the_port_closes(start_process) -> None:
+Start = Callable[..., tuple[RunningProcess, str]]
+
+
+def test_readiness_answers_503_from_sigterm_until_the_port_closes(start_process: Start) -> None:
     """A probe polling /status sees 200, then (once SIGTERM came) only 503, then a refused connection: a pod that
     is closing leaves the Service's endpoints even if the preStop hook did not give the controller the time."""
     process, url = start_process()

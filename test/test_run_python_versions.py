@@ -14,7 +14,7 @@ from microservice_chassis.testing import assert_one_line_failure, other_python, 
 
 from support import ROOT, RUN_PY, process_env
 
-RunToExit = Callable[..., subprocess.CompletedProcess]
+RunToExit = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.mark.parametrize("version", ["3.10", "3.9"])

@@ -62,7 +62,7 @@ def test_metrics_swagger_ui_and_correlation_ids(start_process: Start) -> None:
 def test_never_answers_404_while_starting(tmp_path: Path, port: int) -> None:
     """Polls from the moment the process is spawned: connection refused until it serves, then 200."""
     process = RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path)
-    statuses = []
+    statuses: list[int] = []
     try:
         deadline = time.monotonic() + 10
         while not statuses or statuses[-1] != 200:
@@ -86,7 +86,7 @@ def test_heartbeat_and_status_report_utc_whatever_the_tz(start_process: Start) -
 
 
 def test_a_log_tracer_in_the_config_traces_the_services_and_the_clients(
-    start_process: Start, tmp_path: Path, capsys: pytest.CaptureFixture
+    start_process: Start, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Pip.Services' LogTracer, added to config.yml: every service call is traced, and a client with one works."""
     config = tmp_path / "traced.yml"

@@ -12,7 +12,7 @@ from microservice_chassis.testing import assert_one_line_failure, listening_port
 
 from support import RUN_PY
 
-RunToExit = Callable[..., subprocess.CompletedProcess]
+RunToExit = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def test_missing_config_exits_1_with_one_line(run_to_exit: RunToExit) -> None:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO, cast
 
 import pytest
 import requests
@@ -22,14 +23,14 @@ from microservice_chassis.testing import signal_handled, wait_until_serving
 from support import ROOT, RUN_PY, SERVICE_NAME, RunningProcess, process_env
 
 Start = Callable[..., tuple[RunningProcess, str]]
-RunToExit = Callable[..., subprocess.CompletedProcess]
+RunToExit = Callable[..., subprocess.CompletedProcess[str]]
 
 
 STOP_SIGNALS = [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
 
 
 @pytest.mark.parametrize("signal_number", STOP_SIGNALS, ids=lambda s: s.name)
-def test_a_signal_closes_the_container_and_exits_0(start_process: Start, signal_number: int) -> None:
+def test_a_signal_closes_the_container_and_exits_0(start_process: Start, signal_number: signal.Signals) -> None:
     process, _ = start_process()
     assert process.stop(timeout=5, signal_number=signal_number) == 0
     assert f"{signal_number.name} received: closing" in process.output
@@ -58,7 +59,7 @@ def test_stopping_on_a_busy_machine_always_exits_0(start_process: Start) -> None
     ids=["SIGTERM", "SIGINT-stdout-and-stderr", "SIGHUP"],
 )
 def test_a_signal_stops_it_after_the_reader_of_its_output_went_away(
-    tmp_path: Path, port: int, signal_number: int, closed: str
+    tmp_path: Path, port: int, signal_number: signal.Signals, closed: str
 ) -> None:
     """`run.py | head -1`: the reader takes one line and closes its end; log lines written after that
     must neither fail a request nor keep a signal from closing the service and exiting 0."""
@@ -68,10 +69,10 @@ def test_a_signal_stops_it_after_the_reader_of_its_output_went_away(
         [sys.executable, str(RUN_PY)], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=stderr
     ) as popen:
         try:
-            popen.stdout.readline()
+            cast(IO[bytes], popen.stdout).readline()
             url = f"http://127.0.0.1:{port}"
             wait_until_serving(f"{url}/heartbeat")
-            popen.stdout.close()
+            cast(IO[bytes], popen.stdout).close()
             if popen.stderr:
                 popen.stderr.close()
             for _ in range(3):  # each logs its access line to the closed pipe
@@ -83,7 +84,9 @@ def test_a_signal_stops_it_after_the_reader_of_its_output_went_away(
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
-def test_a_signal_while_it_imports_stops_it_before_it_opens(tmp_path: Path, port: int, signal_number: int) -> None:
+def test_a_signal_while_it_imports_stops_it_before_it_opens(
+    tmp_path: Path, port: int, signal_number: signal.Signals
+) -> None:
     """A stop signal as soon as the process has a handler for it, long before it serves: exit 0, nothing
     opened, and a line that says so (the library's close says nothing of a container it never opened)."""
     process = RunningProcess([], process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)), tmp_path)

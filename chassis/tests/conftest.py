@@ -11,7 +11,7 @@ from microservice_chassis.testing import free_port
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_components.log import ConsoleLogger
-from pip_services3_rpc.services import HeartbeatRestService
+from pip_services3_rpc.services import HeartbeatRestService, RestService
 
 from doubles import Adder, AdderService, EndpointUnderTest, ProbeService, Start
 
@@ -19,10 +19,13 @@ from doubles import Adder, AdderService, EndpointUnderTest, ProbeService, Start
 @pytest.fixture
 def start_endpoint() -> Iterator[Start]:
     """Opens our endpoint with the probe, adder and heartbeat services on a free port; closes it afterwards."""
-    opened: list[tuple[GranianHttpEndpoint, list]] = []
+    opened: list[tuple[GranianHttpEndpoint, list[RestService]]] = []
 
     def start(
-        *config: object, port: int | None = None, logger: ConsoleLogger | None = None, components: tuple = ()
+        *config: object,
+        port: int | None = None,
+        logger: ConsoleLogger | None = None,
+        components: tuple[object, ...] = (),
     ) -> EndpointUnderTest:
         """`components`: more (descriptor, component) pairs for the references, e.g. counters."""
         port = port or free_port()

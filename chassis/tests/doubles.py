@@ -41,7 +41,8 @@ class ProbeService(RestService):
     def _slow(self) -> str:
         self.entered.release()
         self.release.wait(10)
-        return self.send_result("done")
+        answer: str = self.send_result("done")
+        return answer
 
     def _boom(self) -> str:
         raise RuntimeError("secret detail /etc/passwd")

@@ -43,7 +43,8 @@ def test_bad_request_exception_from_a_handler_keeps_its_code(start_endpoint: Sta
 
 def endpoint_error(error: Exception) -> str:
     """What a RestService's send_error does: the library's ErrorDescription with its stack trace."""
-    return RestService.send_error(None, error)
+    described: str = RestService.send_error(None, error)
+    return described
 
 
 def test_a_json_string_holding_json_is_decoded_as_the_stock_endpoint_does(start_endpoint: Start) -> None:

@@ -6,6 +6,7 @@ import errno
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -67,7 +68,9 @@ def test_a_refusal_has_the_documented_code_on_every_python(start_endpoint: Start
     assert assert_error(answer, body, status)["code"] == documented_codes()[status]
 
 
-def test_unexpected_exception_gets_internal_error_and_is_logged(start_endpoint: Start, capfd) -> None:
+def test_unexpected_exception_gets_internal_error_and_is_logged(
+    start_endpoint: Start, capfd: pytest.CaptureFixture[str]
+) -> None:
     """Logged once, with its stack, by the service's console logger (the library's logs only a plain exception's
     message)."""
     logger = UtcConsoleLogger()
@@ -105,7 +108,7 @@ def test_a_failure_the_app_reports_with_exc_info_reaches_the_endpoint_as_itself(
     descriptor shortage (503) from a fault."""
     failure = OSError(errno.EMFILE, "Too many open files")
 
-    def app(environ: dict, start_response: Callable) -> list[bytes]:
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         start_response("500 INTERNAL SERVER ERROR", [("Content-Type", "text/html")], (OSError, failure, None))
         return [b"<h1>Critical error</h1>"]
 

@@ -25,7 +25,7 @@ def start_logging_endpoint(start_endpoint: Start, level: str) -> str:
     return start_endpoint("options.access_log_level", "info", logger=logger).url
 
 
-def logged_answer(start_endpoint: Start, capfd: pytest.CaptureFixture, target: str) -> tuple[int, bytes, str]:
+def logged_answer(start_endpoint: Start, capfd: pytest.CaptureFixture[str], target: str) -> tuple[int, bytes, str]:
     """GET `target` from a real socket on an endpoint logging at trace: the status, body and all that was logged."""
     url = start_logging_endpoint(start_endpoint, "trace")
     capfd.readouterr()
@@ -41,7 +41,7 @@ def raw_answer(url: str, path: str, headers: dict[str, str]) -> tuple[int, bytes
 # --- the access log -------------------------------------------------------------------------------
 
 
-def test_access_log_has_one_line_per_request(start_endpoint: Start, capfd) -> None:
+def test_access_log_has_one_line_per_request(start_endpoint: Start, capfd: pytest.CaptureFixture[str]) -> None:
     logger = ConsoleLogger()
     logger.configure(ConfigParams.from_tuples("level", "info"))
     _, _, url = start_endpoint("options.access_log_level", "info", logger=logger)
@@ -55,7 +55,7 @@ def test_access_log_has_one_line_per_request(start_endpoint: Start, capfd) -> No
 
 
 def test_a_cut_off_connection_is_logged_once(
-    start_endpoint: Start, stalled_sockets: list[socket.socket], capfd: pytest.CaptureFixture
+    start_endpoint: Start, stalled_sockets: list[socket.socket], capfd: pytest.CaptureFixture[str]
 ) -> None:
     logger = ConsoleLogger()
     logger.configure(ConfigParams.from_tuples("level", "info"))
@@ -76,7 +76,7 @@ def test_a_cut_off_connection_is_logged_once(
     ids=["crlf", "escape", "10-kb"],
 )
 def test_unsafe_correlation_ids_are_refused_and_never_echoed(
-    start_endpoint: Start, capfd: pytest.CaptureFixture, correlation_id: str
+    start_endpoint: Start, capfd: pytest.CaptureFixture[str], correlation_id: str
 ) -> None:
     url = start_logging_endpoint(start_endpoint, "trace")
     capfd.readouterr()
@@ -108,7 +108,7 @@ def test_unsafe_correlation_ids_are_refused_and_never_echoed(
     ids=["log-prefix", "backslash", "bidi-override", "not-utf-8", "space", "U+2028", "U+2029"],
 )
 def test_only_visible_ascii_correlation_ids_outside_the_log_prefix_syntax_are_taken(
-    start_endpoint: Start, capfd: pytest.CaptureFixture, query: str
+    start_endpoint: Start, capfd: pytest.CaptureFixture[str], query: str
 ) -> None:
     status, body, logged = logged_answer(start_endpoint, capfd, f"/heartbeat?{query}")
     assert assert_error(status, body, 400)["code"] == "INVALID_CORRELATION_ID"
@@ -125,7 +125,7 @@ def test_an_empty_correlation_id_header_means_none(start_endpoint: Start) -> Non
 
 
 def test_control_characters_in_the_path_are_escaped_in_the_access_log(
-    start_endpoint: Start, capfd: pytest.CaptureFixture
+    start_endpoint: Start, capfd: pytest.CaptureFixture[str]
 ) -> None:
     url = start_logging_endpoint(start_endpoint, "info")
     capfd.readouterr()
@@ -139,14 +139,14 @@ def test_control_characters_in_the_path_are_escaped_in_the_access_log(
 
 @pytest.mark.parametrize("separator", ["%E2%80%A8", "%E2%80%A9"], ids=["U+2028", "U+2029"])
 def test_unicode_line_separators_in_the_path_are_escaped_in_the_log(
-    start_endpoint: Start, capfd: pytest.CaptureFixture, separator: str
+    start_endpoint: Start, capfd: pytest.CaptureFixture[str], separator: str
 ) -> None:
     status, _, logged = logged_answer(start_endpoint, capfd, f"/a{separator}FAKE")
     assert status == 404
     assert "\u2028" not in logged and "\u2029" not in logged and "FAKE" in logged
 
 
-def test_logged_escapes_are_unambiguous(start_endpoint: Start, capfd: pytest.CaptureFixture) -> None:
+def test_logged_escapes_are_unambiguous(start_endpoint: Start, capfd: pytest.CaptureFixture[str]) -> None:
     """A backslash the client sent is doubled, so "\\x0a" in the log is never a newline and a backslash alike;
     U+2028 is written \\u2028, not \\x2028 (which reads as \\x20 and "28")."""
     url = start_logging_endpoint(start_endpoint, "info")

@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO, cast
 
 import pytest
 import requests
@@ -115,7 +116,7 @@ def test_thousands_of_idle_connections_leave_it_answering(tmp_path: Path) -> Non
     )
     idle: list[socket.socket] = []
     try:
-        assert server.stdout.readline().strip() == b"ready"
+        assert cast(IO[bytes], server.stdout).readline().strip() == b"ready"
         url = f"http://127.0.0.1:{port}"
         for _ in range(count):
             idle.append(socket.create_connection(("127.0.0.1", port)))

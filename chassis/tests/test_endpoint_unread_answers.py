@@ -86,7 +86,9 @@ def test_beyond_the_answer_memory_bound_large_answers_get_503_and_recover(
 # --- the open-files limit -------------------------------------------------------------------------
 
 
-def test_out_of_descriptors_after_the_handler_is_a_503_too(start_endpoint: Start, capfd: pytest.CaptureFixture) -> None:
+def test_out_of_descriptors_after_the_handler_is_a_503_too(
+    start_endpoint: Start, capfd: pytest.CaptureFixture[str]
+) -> None:
     """At the open-files limit, code after the handler can fail too (an answer read as it is sent; on Python 3.15
     the formatting of a handler's traceback, which imports a module): still the 503, not a 500 with a traceback."""
     logger = ConsoleLogger()

@@ -10,25 +10,28 @@ import ast
 import importlib.util
 import subprocess
 import sys
+from importlib.abc import Loader
+from importlib.machinery import ModuleSpec
 from pathlib import Path
+from typing import cast
 
 import pytest
 from microservice_chassis.testing import imported_names
 
-LIBRARY = Path(importlib.util.find_spec("pip_services3_expressions").origin).parent
+LIBRARY = Path(cast(str, cast(ModuleSpec, importlib.util.find_spec("pip_services3_expressions")).origin)).parent
 LIBRARY_TOKEN_TYPE = LIBRARY / "tokenizers" / "TokenType.py"
 
 # The chassis' modules as installed: each may be the first a service or a test imports.
-PACKAGE = Path(importlib.util.find_spec("microservice_chassis").origin).parent
+PACKAGE = Path(cast(str, cast(ModuleSpec, importlib.util.find_spec("microservice_chassis")).origin)).parent
 CHASSIS_MODULES = sorted(path.relative_to(PACKAGE) for path in PACKAGE.glob("**/*.py"))
 
 
 def test_canary_pip_services3_expressions_token_type_has_its_stray_comma() -> None:
     """3.3.6 declares `Unknown = 0,`: a tuple that 3.13+ cannot increment, and that 3.11.2 increments wrongly."""
-    spec = importlib.util.spec_from_file_location("library_token_type", LIBRARY_TOKEN_TYPE)
+    spec = cast(ModuleSpec, importlib.util.spec_from_file_location("library_token_type", LIBRARY_TOKEN_TYPE))
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)
+        cast(Loader, spec.loader).exec_module(module)
     except TypeError as error:
         assert sys.version_info >= (3, 13)
         assert "unable to increment (0,)" in str(error)
@@ -40,7 +43,7 @@ def test_canary_pip_services3_expressions_token_type_has_its_stray_comma() -> No
 def test_the_stand_in_has_the_library_members_in_order_with_the_values_python_3_12_gives() -> None:
     declared = ast.parse(LIBRARY_TOKEN_TYPE.read_text())
     (library_class,) = (node for node in declared.body if isinstance(node, ast.ClassDef))
-    names = [node.targets[0].id for node in library_class.body if isinstance(node, ast.Assign)]
+    names = [cast(ast.Name, node.targets[0]).id for node in library_class.body if isinstance(node, ast.Assign)]
     assert names == list(token_type.TokenType.__members__)
     assert [member.value for member in token_type.TokenType] == [(0,), *range(1, len(names))]
 
