@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
-# kubernetes_validate ships no type hints, and pyproject.toml's [tool.mypy] overrides do not name it.
 import kubernetes_validate
 import pytest
 import requests
