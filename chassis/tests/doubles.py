@@ -1,6 +1,8 @@
 """Test doubles of the chassis' tests: services that use every part of the endpoint interface a Pip.Services
 service may use, and requests whose bodies never come whole."""
 
+from microservice_chassis.library_fixes.rest_service import RepairedRestService
+
 import threading
 from collections.abc import Callable
 from typing import NamedTuple
@@ -91,3 +93,14 @@ STALLED_BODIES = [
     b"Transfer-Encoding: chunked\r\n\r\n10\r\n{",
     b"POST /probe/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
 ]
+
+
+class RepairedService(RepairedRestService, RestService):
+    """A REST service with the chassis' repairs and nothing of its own, for the library fixes' tests."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._base_route = "repaired"
+
+    def register(self) -> None:
+        """No route: the tests call the repaired methods themselves."""

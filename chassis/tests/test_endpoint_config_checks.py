@@ -4,6 +4,8 @@ list used to listen on 3000, a host given as a list on 0.0.0.0, `send_timeout: 1
 
 The entries are YAML, as config.yml's are, read as the container reads them (ConfigParams.from_value)."""
 
+from typing import Any
+
 import pytest
 import yaml
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
@@ -16,7 +18,7 @@ DESCRIPTOR = "chassis:endpoint:http:default:1.0"
 
 def entry(yaml_text: str, port: int | None = None) -> ConfigParams:
     """The endpoint's entry with `yaml_text` merged in (on 127.0.0.1 and a port nobody listens on, by default)."""
-    value = {"descriptor": DESCRIPTOR, "connection": {"host": "127.0.0.1", "port": port or free_port()}}
+    value: dict[str, Any] = {"descriptor": DESCRIPTOR, "connection": {"host": "127.0.0.1", "port": port or free_port()}}
     for section, settings in yaml.safe_load(yaml_text).items():
         value[section] = {**value.get(section, {}), **settings} if isinstance(settings, dict) else settings
     return ConfigParams.from_value(value)

@@ -60,15 +60,16 @@ class StrictCommand(Command):
 
     pip_services3_commons 3.3.14's Command.execute validates its schema leniently: an unexpected property is only a
     warning (a misspelt parameter would silently be left out), and its type check takes any number for an integer
-    (`{"times": 1.5}` reached the command) and `true` for one. Its `schema` is public, for the API document (Command
-    keeps it private)."""
+    (`{"times": 1.5}` reached the command). Its `schema` is public, for the API document (Command keeps it private)."""
 
     def __init__(self, name: str, schema: ObjectSchema, function: Callable[[str | None, Parameters], Any]) -> None:
         super().__init__(name, schema, function)
         self.schema = schema
 
     def execute(self, correlation_id: str | None, args: Parameters) -> Any:
-        ValidationException.throw_exception_if_needed(correlation_id, self.validate(args), True)
+        """The JSON types first, then the schema and its rules: pip_services3_commons 3.3.14's comparison rules
+        (ValueComparisonRule) compare a value of another type through a NotImplemented that Python 3.14 refuses in a
+        boolean context (a TypeError, answered 500)."""
         for prop in self.schema.get_properties():
             value, expected = args.get(prop.get_name()), JSON_TYPES.get(prop.get_type())
             if value is not None and expected is not None and not json_type_fits(json_type(value), expected):
@@ -76,6 +77,7 @@ class StrictCommand(Command):
                 raise BadRequestException(correlation_id, "INVALID_DATA", message).with_details(
                     "type", json_type(value)
                 )
+        ValidationException.throw_exception_if_needed(correlation_id, self.validate(args), True)
         return super().execute(correlation_id, args)
 
 

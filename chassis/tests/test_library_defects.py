@@ -51,14 +51,14 @@ from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import BadRequestException, InvocationException
 from pip_services3_commons.refer import Descriptor, References
 from pip_services3_commons.run import Parameters
+from pip_services3_commons.validate import ValidationResult, ValueComparisonRule
 from pip_services3_components.count import CompositeCounters, LogCounters
 from pip_services3_components.log import CompositeLogger, ConsoleLogger, DefaultLoggerFactory, LogLevel
 from pip_services3_components.trace import CompositeTracer, LogTracer, NullTracer
 from pip_services3_rpc.clients import RestClient
 from pip_services3_rpc.services import HeartbeatRestService, HttpResponseSender, InstrumentTiming, RestService
 
-from HelloWorldRestService import HelloWorldRestService
-from support import ROOT
+from doubles import RepairedService
 
 
 def test_composite_counters_still_share_one_list_between_instances() -> None:
@@ -403,7 +403,7 @@ def test_skip_cheroot_version_lookup_keeps_pkg_resources_out() -> None:
         "skip_cheroot_version_lookup(); "
         "import pip_services3_rpc.services, cheroot; print(sys.modules['pkg_resources'], cheroot.__version__)"
     )
-    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    output = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert output.stdout.split() == ["None", "unknown"]
 
 
@@ -415,7 +415,7 @@ def test_rest_service_still_reads_the_correlation_id_itself_not_from_its_endpoin
 
 
 def test_repaired_rest_service_takes_the_correlation_id_its_endpoint_read() -> None:
-    service = HelloWorldRestService()
+    service = RepairedService()
     service._endpoint = GranianHttpEndpoint()
     bottle.request.bind({"QUERY_STRING": "correlation%5Fid=raw", CORRELATION_ID_KEY: "checked"})
     assert service._get_correlation_id() == "checked"
@@ -429,7 +429,7 @@ def test_json_converter_still_builds_an_encoder_per_call() -> None:
 @pytest.mark.parametrize("result", ["Hello, John!", 'Grüße\n\u2028"', "", None, {"a": [1]}, 3, datetime(2026, 1, 1)])
 def test_repaired_send_result_answers_as_the_library_does(result: object) -> None:
     answers = []
-    for send_result in (HeartbeatRestService().send_result, HelloWorldRestService().send_result):
+    for send_result in (HeartbeatRestService().send_result, RepairedService().send_result):
         bottle.response.bind()
         body = send_result(result)
         answers.append((body, bottle.response.status_code, bottle.response.content_type))
@@ -453,7 +453,7 @@ def test_log_tracer_still_fails_on_the_name_and_none_the_library_passes() -> Non
     use_own_tracers(tracer)  # not the list every CompositeTracer shares: the library's services would trace too
     tracer.set_references(tracer_references())
     with pytest.raises(TypeError, match="concatenate"):
-        tracer.trace("c1", "v1/hello_world.greeting", None, 1.0)
+        tracer.trace("c1", "v1/orders.get_order", None, 1.0)
 
 
 def test_rest_service_still_leaves_its_tracer_without_references() -> None:
@@ -473,20 +473,18 @@ def test_instrumented_calls_are_traced_by_a_log_tracer(capsys: pytest.CaptureFix
     tracer = CompositeTracer()
     use_own_tracers(tracer)
     tracer.set_references(tracer_references())
-    instrument("c1", "v1/hello_world.greeting", "call", CompositeLogger(), LogCounters(), tracer).end_success()
+    instrument("c1", "v1/orders.get_order", "call", CompositeLogger(), LogCounters(), tracer).end_success()
     # LogTracer 3.5.9 has no `failure` of its own (ITracer's does nothing): the failure is logged by the instrument.
-    instrument("c2", "hello_world.greeting", "exec", CompositeLogger(), LogCounters(), tracer).end_failure(
+    instrument("c2", "orders.get_order", "exec", CompositeLogger(), LogCounters(), tracer).end_failure(
         BadRequestException("c2", "NOPE", "nope")
     )
     output = capsys.readouterr()
-    assert re.search(r"^\[c1:DEBUG:.*\] Executed v1/hello_world\.greeting in [\d.]+ msec$", output.out, re.M)
+    assert re.search(r"^\[c1:DEBUG:.*\] Executed v1/orders\.get_order in [\d.]+ msec$", output.out, re.M)
 
 
 def test_repaired_services_hand_their_references_to_their_tracer() -> None:
-    service = HelloWorldRestService()
-    references = tracer_references()
-    references.put(Descriptor("hello-world", "controller", "default", "default", "1.0"), object())
-    service.set_references(references)
+    service = RepairedService()
+    service.set_references(tracer_references())
     assert len(service._tracer._TRACERS) == 1
 
 
@@ -525,3 +523,15 @@ def test_rest_client_still_sends_the_one_headers_dict_of_the_client_on_every_cal
         server.shutdown()
     assert received[1]["x-one-call"] == "1"  # sent again: no call has headers of its own
     assert client._headers["correlation_id"] == "c2"  # the client's dict, written by each call
+
+
+def test_canary_value_comparison_rule_compares_another_type_through_not_implemented() -> None:
+    """pip_services3_commons 3.3.14: ValueComparisonRule(">=", 1) on "2" puts ObjectComparator's NotImplemented in a
+    boolean context, a TypeError from Python 3.14 on (a 500): StrictCommand checks the JSON types before the rules."""
+    rule, results = ValueComparisonRule(">=", 1), list[ValidationResult]()
+    if sys.version_info >= (3, 14):
+        with pytest.raises(TypeError, match="NotImplemented"):
+            rule.validate("times", None, "2", results)
+    else:
+        with pytest.warns(DeprecationWarning, match="NotImplemented"):
+            rule.validate("times", None, "2", results)
