@@ -52,6 +52,8 @@ class GranianHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
           process for one client at a time (default 64 KiB)
         - options.max_unread_total: bytes all large answers together may hold; a large answer beyond it is
           refused 503 with Retry-After (default 32 MiB)
+        - options.max_buffered_total: bytes all requests receiving their bodies may hold together, each booked 16 KiB
+          plus its announced body; a request beyond it is refused 503 with Retry-After (default 64 MiB)
         - options.max_connections: connections served at once, idle ones included (default 16384); more wait
           in the kernel's queue. The soft limit of open files is raised to fit it: the hard limit must allow
           max_connections plus the descriptors open at `open`, the server's 16 and 16 for files, or fewer connections

@@ -40,11 +40,19 @@ FAULT_KEY = "chassis.fault"
 
 def exhaustion(error: BaseException | None) -> str | None:
     """Why `error` says the process is out of descriptors or memory for now (a passing state, answered 503), or
-    None for any other error. A handler opening a file at the open-files limit raises it; so may the code that
-    formats that handler's traceback (Python 3.15's traceback imports its `_colorize` module lazily)."""
+    None for any other error (a spent budget of the endpoint's, BudgetSpentError, says so too). A handler opening a
+    file at the open-files limit raises it; so may the code that formats that handler's traceback (Python 3.15's
+    traceback imports its `_colorize` module lazily)."""
     if isinstance(error, OSError) and error.errno in EXHAUSTION_ERRNOS:
         return error.strerror or str(error)
+    if isinstance(error, BudgetSpentError):
+        return str(error)
     return None
+
+
+class BudgetSpentError(Exception):
+    """One of the endpoint's own memory budgets is spent for now: refused 503 as the system's ENOMEM is, since it
+    stands for the same, before the pod's memory limit would kill the process."""
 
 
 class RequestRejectedError(Exception):

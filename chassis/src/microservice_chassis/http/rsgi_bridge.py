@@ -151,8 +151,11 @@ class MalformedBodyError(Exception):
     """The body's framing is broken (a bad chunk size), or the client went away before sending all of it."""
 
 
-async def read_body(protocol: Any, limit: int, declared_length: int | None, has_trailers: bool) -> bytes:
-    """Reads the whole body as granian de-frames it, refusing it as soon as it passes `limit` bytes.
+async def read_body(
+    protocol: Any, limit: int, declared_length: int | None, has_trailers: bool, cover: Callable[[int], None]
+) -> bytes:
+    """Reads the whole body as granian de-frames it, refusing it as soon as it passes `limit` bytes; `cover` is
+    told the size received so far before each chunk is kept (it raises to refuse holding that much).
 
     granian 2.8.7's RSGI body iterator does not raise on a broken body: a malformed chunk size, or a client that
     goes away mid-body, ends the iteration after an extra empty chunk (a complete body ends with exactly one), and
@@ -173,6 +176,7 @@ async def read_body(protocol: Any, limit: int, declared_length: int | None, has_
             size += len(chunk)
             if size > limit:
                 raise BodyTooLargeError
+            cover(size)
             parts.append(chunk)
     except (ProtocolClosed, ProtocolError):
         raise MalformedBodyError from None
