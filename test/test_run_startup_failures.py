@@ -1,5 +1,6 @@
 """`python run.py` failing to start: one line naming the cause, exit status 1, nothing left running."""
 
+import resource
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ import pytest
 from microservice_chassis.process.python_version import unsupported_python
 from microservice_chassis.testing import assert_one_line_failure, listening_port, other_python
 
-from support import RUN_PY
+from support import RUN_PY, process_env
 
 RunToExit = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -69,3 +70,14 @@ def test_missing_dependencies_are_named_with_the_command_that_installs_them(run_
         pytest.skip("no Python 3.11 or 3.12 without the requirements on this machine")
     result = run_to_exit(python=python)
     assert_one_line_failure(result, "No module named", "pip install -r requirements.txt")
+
+
+def test_an_address_space_limit_too_low_to_run_in_is_one_line(tmp_path: Path, port: int) -> None:
+    """Under `ulimit -v` 600 MiB the runtime's threads failed at random: an abort, or 11,756 allocator lines."""
+    limit = 600 * 2**20
+    result = subprocess.run(
+        [sys.executable, str(RUN_PY)], cwd=tmp_path, env=process_env(HTTP_HOST="127.0.0.1", HTTP_PORT=str(port)),
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)),
+        capture_output=True, text=True, timeout=10,
+    )  # fmt: skip
+    assert_one_line_failure(result, "run.py: the address-space limit (ulimit -v) is 600 MiB", "at least 1024 MiB")
