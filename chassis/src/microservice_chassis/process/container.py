@@ -12,8 +12,10 @@ from pathlib import Path
 
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import ConfigException
+from pip_services3_commons.refer import Descriptor
 from pip_services3_components.log import DefaultLoggerFactory
 from pip_services3_container import ProcessContainer
+from pip_services3_container.config import ContainerConfig
 from pip_services3_prometheus.build import DefaultPrometheusFactory
 from pip_services3_rpc.build import DefaultRpcFactory
 
@@ -75,7 +77,16 @@ class ChassisProcess(ProcessContainer):
         path = invocation.config_path or self._config_path
         self.read_config_from_file(correlation_id, path, ConfigParams(invocation.parameters))
         if not self._stop_signals.requested:
+            # Warned once open, so that a failure to open stays one line; by the console logger of before the open,
+            # since the library's own logger from then on writes nothing when the config declares none.
+            own_logger = self._logger
             self.open(correlation_id)
+            if not any(serves(component.descriptor) for component in self._config):
+                own_logger.warn(
+                    correlation_id,
+                    f"Config file {path} declares no service (no component whose type ends in 'service' or names an "
+                    "endpoint): the process serves nothing",
+                )
             self._logger.info(
                 correlation_id, "Stop with Ctrl-C, SIGTERM or SIGHUP; a second Ctrl-C or SIGTERM stops at once"
             )
@@ -87,10 +98,12 @@ class ChassisProcess(ProcessContainer):
 
     def read_config_from_file(self, correlation_id: str | None, path: str, parameters: ConfigParams) -> None:
         """Fills the config's parameters with exact strings (read_config), and refuses a config without
-        components: the library would start an empty container and idle forever."""
+        components (the library would start an empty container and idle forever) or with a descriptor given
+        twice (see refuse_duplicates)."""
         self._config = read_config(correlation_id, path, parameters)
         if not self._config:
             raise ConfigException(correlation_id, "EMPTY_CONFIG", f"Config file {path} declares no components")
+        refuse_duplicates(correlation_id, path, self._config)
         self._configure_own_logger()
 
     def _configure_own_logger(self) -> None:
@@ -112,3 +125,32 @@ class ChassisProcess(ProcessContainer):
             super().open(correlation_id)
         sys.stdout.write(out.getvalue())
         sys.stderr.write(err.getvalue())
+
+
+def refuse_duplicates(correlation_id: str | None, path: str, config: ContainerConfig) -> None:
+    """Refuses a component descriptor given twice (the same group:type:kind:name:version), in one line naming it.
+
+    The library builds both: two endpoints then race for one port, two services register the same routes on the
+    shared endpoint, and a lookup by that descriptor gets either one. Two components of one kind meant to coexist
+    differ by name (the fourth part), so an identical pair is a copy left by mistake.
+    """
+    seen: set[str] = set()
+    for component in config:
+        if component.descriptor is None:
+            continue
+        descriptor = str(component.descriptor)
+        if descriptor in seen:
+            raise ConfigException(
+                correlation_id,
+                "DUPLICATE_COMPONENT",
+                f"Config file {path} declares {descriptor} twice (give each component of a kind its own name)",
+            )
+        seen.add(descriptor)
+
+
+def serves(descriptor: Descriptor | None) -> bool:
+    """Whether a component is one of those that serve requests: by the Pip.Services naming, whose services' types
+    end in `service` (`service`, `heartbeat-service`, `status-service`...) and whose endpoints' contain
+    `endpoint`. A config with none starts a process that answers nothing, which deserves a word."""
+    kind = (descriptor.get_type() or "") if descriptor is not None else ""
+    return kind.endswith("service") or "endpoint" in kind
