@@ -17,6 +17,9 @@ SECURITY_HEADERS: Headers = [
     ("Cache-Control", "no-cache, no-store, must-revalidate"),
 ]
 CORS_METHODS = "GET, POST, PUT, DELETE, PATCH, OPTIONS"
+# Request headers a page may always send besides the configured ones: the W3C trace context, so that a browser's
+# calls join its page's trace (OpenTelemetry's web instrumentations send them).
+TRACE_HEADERS = ("traceparent", "tracestate")
 # Headers a page may read besides the safelisted ones: those some error answers carry (405 Allow, 503 Retry-After).
 EXPOSED_HEADERS = "Allow, Retry-After"
 # The `logger` of the access log's JSON lines.
@@ -32,7 +35,7 @@ class Decorations:
         self._any_origin = "*" in self._origins
         self._cors: Headers = [
             ("Access-Control-Allow-Methods", CORS_METHODS),
-            ("Access-Control-Allow-Headers", ", ".join(options.cors_headers)),
+            ("Access-Control-Allow-Headers", ", ".join(dict.fromkeys((*options.cors_headers, *TRACE_HEADERS)))),
             ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
         ]
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import TypedDict, Unpack
 
 from microservice_chassis.process import identity
+from microservice_chassis.tracing import trace_context
 
 FORMATS = ("text", "json")
 # The levels a line may have, least severe first: Pip.Services' LogLevel names but `nothing` (a level no line has;
@@ -56,13 +57,20 @@ class Details(TypedDict, total=False):
 def line(level: str, correlation_id: str | None, message: str, **details: Unpack[Details]) -> str:
     """One event as one line (no newline) in the process's format; `fields` and `logger` are written in JSON only.
 
-    The text line shows the correlation id, else the logger when one is named, else `---`.
+    The text line shows the correlation id, else the logger when one is named, else `---`. A line written within a
+    trace names it: JSON's `trace_id` and `span_id`, text's ` trace_id=... span_id=...` suffix; a line with no
+    correlation id then has the trace id as one (the endpoint's rule: a trace's id is its correlation id when the
+    client gave none, even when the trace began here).
     """
     logger, error, fields = details.get("logger"), details.get("error"), details.get("fields")
+    trace = trace_context.current()
+    if correlation_id is None and trace is not None:
+        correlation_id = trace.trace_id
     if not _json:
         prefix = correlation_id or logger or "---"
         text = f"{message}: {error_text(error)}" if error is not None and message else error_text(error) or message
-        return one_line(f"[{prefix}:{level.upper()}:{stamp()}] {text}")
+        suffix = "" if trace is None else f" trace_id={trace.trace_id} span_id={trace.parent_id}"
+        return one_line(f"[{prefix}:{level.upper()}:{stamp()}] {text}{suffix}")
     event: dict[str, object] = {
         "time": stamp(),
         "level": level.lower(),
@@ -70,6 +78,8 @@ def line(level: str, correlation_id: str | None, message: str, **details: Unpack
         "correlation_id": correlation_id,
         "message": message,
     }
+    if trace is not None:  # OpenTelemetry's log data model names, after the core fields
+        event["trace_id"], event["span_id"] = trace.trace_id, trace.parent_id
     for hook in FIELD_HOOKS:
         _add(event, hook(correlation_id))
     if fields:

@@ -3,4 +3,5 @@
 - trace_context: the W3C `traceparent` / `tracestate` headers, read and written; the trace of the request being served
 - client_spans: the HTTP clients' side: a span per call and the `traceparent` it sends
 - exporter: the OpenTelemetry SDK and its OTLP/HTTP exporter, imported only when tracing is on
+- sdk_log: the SDK's own log records as the service's log lines, rate-limited
 """

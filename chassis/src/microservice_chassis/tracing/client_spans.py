@@ -65,7 +65,8 @@ class TracedHttpClient:
             headers["tracestate"] = trace.tracestate
         token = _CALL_HEADERS.set(headers)
         try:
-            result = super()._call(method, route, correlation_id, params, data)  # type: ignore[misc]
+            with trace_context.serving(trace):  # the lines the call logs name its span
+                result = super()._call(method, route, correlation_id, params, data)  # type: ignore[misc]
         except ApplicationException as error:
             if span is not None:
                 status = error.status or 0

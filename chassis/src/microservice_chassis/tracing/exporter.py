@@ -1,15 +1,21 @@
 """Spans recorded by the OpenTelemetry SDK and sent by its OTLP/HTTP exporter, configured by the standard OTEL_*
-environment (endpoint, headers, timeout, sampler, batch sizes, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
+environment (endpoint, headers, timeout, sampler, batch sizes, OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES), with
+two bounds of its own so that a collector outage costs nothing: EXPORT_TIMEOUT when no timeout is set, and
+CLOSE_TIMEOUT on the last flush.
 
 Imported by OpenTelemetryTracer only when tracing is on: a service without OTEL_EXPORTER_OTLP_ENDPOINT never loads
 the SDK (about 10 MB, and its import time).
 """
 
+import os
+import threading
+from collections.abc import Callable
+
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
 from microservice_chassis.process import identity
@@ -17,6 +23,13 @@ from microservice_chassis.tracing.request_tracer import Attributes, OpenSpan, Sp
 from microservice_chassis.tracing.trace_context import TraceContext
 
 _KINDS = {"server": trace.SpanKind.SERVER, "client": trace.SpanKind.CLIENT}
+# Seconds the last flush may take on close: what a stop costs when the collector is down (the SDK's
+# OTEL_BSP_EXPORT_TIMEOUT, 30 s, is past Kubernetes' grace period); a collector that answers needs milliseconds.
+CLOSE_TIMEOUT = 2.0
+# Seconds an export may take, retries included, unless OTEL_EXPORTER_OTLP[_TRACES]_TIMEOUT says (the SDK's 10 s
+# held a batch, and the spans queued behind it, that long for each failure).
+EXPORT_TIMEOUT = 2.0
+TIMEOUT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT")
 
 
 class ExportedSpan(OpenSpan):
@@ -38,15 +51,36 @@ class ExportedSpan(OpenSpan):
         self._span.end()
 
 
-class SpanExporter:
-    """A tracer provider of its own (the global one is left to the application), batching spans to OTLP/HTTP."""
+class _CountingProcessor(BatchSpanProcessor):
+    """A BatchSpanProcessor (its queue bounded by OTEL_BSP_MAX_QUEUE_SIZE, 2048) that reports each span it drops
+    for a full queue: the SDK counts them only in its own metrics, off by default, and logs the first."""
 
-    def __init__(self, service_name: str) -> None:
+    def __init__(self, exporter: OTLPSpanExporter, on_dropped: Callable[[int], None]) -> None:
+        super().__init__(exporter)
+        self._on_dropped = on_dropped
+        # The SDK's bounded deque (maxlen: the queue size), read-only here; no public API tells it is full.
+        self._queue = self._batch_processor._queue
+
+    def on_end(self, span: ReadableSpan) -> None:
+        sampled = span.context is not None and span.context.trace_flags.sampled
+        if sampled and len(self._queue) == self._queue.maxlen:
+            self._on_dropped(1)
+        super().on_end(span)
+
+
+class SpanExporter:
+    """A tracer provider of its own (the global one is left to the application), batching spans to OTLP/HTTP;
+    `on_dropped` hears of each span dropped while the collector cannot keep up."""
+
+    def __init__(self, service_name: str, on_dropped: Callable[[int], None]) -> None:
         # The environment's OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES win over the context-info name.
         named = SERVICE_NAME in OTELResourceDetector().detect().attributes
         resource = Resource.create({} if named else {SERVICE_NAME: service_name})
-        self._provider = TracerProvider(resource=resource)
-        self._provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        # No exit hook: the SDK's would flush again at exit, unbounded (close bounds the one flush).
+        self._provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+        timed = any(os.environ.get(name) for name in TIMEOUT_VARIABLES)
+        exporter = OTLPSpanExporter(timeout=None if timed else EXPORT_TIMEOUT)
+        self._provider.add_span_processor(_CountingProcessor(exporter, on_dropped))
         self._tracer = self._provider.get_tracer(identity.name())
 
     def start_span(self, name: str, kind: SpanKind, parent: TraceContext | None, attributes: Attributes) -> OpenSpan:
@@ -55,8 +89,11 @@ class SpanExporter:
         return ExportedSpan(span, parent.tracestate if parent else None)
 
     def close(self) -> None:
-        """Sends every span still batched (within OTEL_BSP_EXPORT_TIMEOUT), then stops the exporter."""
-        self._provider.shutdown()
+        """Sends the spans still batched and stops the exporter, waiting CLOSE_TIMEOUT at most: what is not sent
+        by then is lost, the process exiting without waiting for the exporter's daemon threads."""
+        flush = threading.Thread(target=self._provider.shutdown, name="span-flush", daemon=True)
+        flush.start()
+        flush.join(CLOSE_TIMEOUT)
 
 
 def _remote(parent: TraceContext) -> trace.NonRecordingSpan:

@@ -75,13 +75,19 @@ _CURRENT: ContextVar[TraceContext | None] = ContextVar("chassis_trace", default=
 
 
 @contextmanager
-def serving(trace: TraceContext) -> Iterator[None]:
-    """Makes `trace` the current one while a request's handler runs: the clients it calls carry it on."""
+def serving(trace: TraceContext | None) -> Iterator[None]:
+    """Makes `trace` the current one while a request's handler (or a client's call) runs: the clients it calls
+    carry it on, and every log line written meanwhile names it (log/line_format)."""
     token = _CURRENT.set(trace)
     try:
         yield
     finally:
         _CURRENT.reset(token)
+
+
+def current() -> TraceContext | None:
+    """The trace of the request or client call in progress on this thread, if any."""
+    return _CURRENT.get()
 
 
 def outgoing(correlation_id: str | None) -> TraceContext | None:

@@ -5,16 +5,20 @@ Without it the tracer is off: the SDK is never imported, and the endpoint and th
 """
 
 import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
+from microservice_chassis.library_fixes.counters import use_own_counters
+from microservice_chassis.library_fixes.loggers import LevelCheckingCompositeLogger
 
 import os
 from typing import TYPE_CHECKING
 
 from pip_services3_commons.config import ConfigParams, IConfigurable
-from pip_services3_commons.refer import Descriptor, IReferenceable, IReferences
+from pip_services3_commons.refer import Descriptor, IReferenceable, IReferences, IUnreferenceable
 from pip_services3_commons.run import IOpenable
+from pip_services3_components.count import CompositeCounters
 from pip_services3_components.trace import ITracer, TraceTiming
 
 from microservice_chassis.process import identity
+from microservice_chassis.tracing import sdk_log
 from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, OpenSpan, SpanKind
 from microservice_chassis.tracing.trace_context import TraceContext, new_span_id
 
@@ -24,11 +28,21 @@ if TYPE_CHECKING:
 # The standard variable naming where spans go; the exporter reads it (and the other OTEL_* variables) itself.
 ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
 CONTEXT_INFO = Descriptor("pip-services", "context-info", "*", "*", "1.0")
+# The spans dropped because the collector could not take them (`tracing_dropped_spans_total` in /metrics).
+DROPPED_SPANS_COUNTER = "tracing.dropped_spans"
 
 
-class OpenTelemetryTracer(IRequestTracer, ITracer, IConfigurable, IReferenceable, IOpenable):
+class OpenTelemetryTracer(IRequestTracer, ITracer, IConfigurable, IReferenceable, IUnreferenceable, IOpenable):
     """`chassis:tracer:opentelemetry:default:1.0`: one span per request the endpoint serves and per call an
-    HTTP client makes, batched (BatchSpanProcessor) and sent on close, so that a stop (SIGTERM) loses none.
+    HTTP client makes, batched (BatchSpanProcessor, its queue bounded: spans beyond it are dropped and counted as
+    `tracing.dropped_spans` in `*:counters:*:*:1.0`) and sent when the container stops.
+
+    Sent at `unset_references`, not at `close`: the container (pip_services3_container's ManagedReferences) closes
+    the components in the config's order, then unsets every one's references. The tracer, opened before the
+    endpoint, is closed before it too, while the endpoint still serves and drains; it keeps recording until the
+    references go, after every component has closed, and then flushes within exporter.CLOSE_TIMEOUT: a stop loses
+    no span of a request that drained, and a collector that is down costs the stop that bound, never more.
+    The SDK's own log lines (a failed export...) are the service's lines (tracing/sdk_log.py).
 
     Spans are opened through IRequestTracer. Its descriptor's type `tracer` also puts it in every component's
     CompositeTracer, so it is an ITracer too, whose calls record nothing: ITracer hears of an operation only once
@@ -44,11 +58,16 @@ class OpenTelemetryTracer(IRequestTracer, ITracer, IConfigurable, IReferenceable
         self._service_name = identity.name()
         self._exporter: SpanExporter | None = None
         self._opened = False
+        self._logger = LevelCheckingCompositeLogger()
+        self._counters = CompositeCounters()
+        use_own_counters(self._counters)
 
     def configure(self, config: ConfigParams) -> None:
         self._enabled = bool(os.environ.get(ENDPOINT_VARIABLE))
 
     def set_references(self, references: IReferences) -> None:
+        self._logger.set_references(references)
+        self._counters.set_references(references)
         context_info = references.get_one_optional(CONTEXT_INFO)
         if context_info is not None and context_info.name:
             self._service_name = context_info.name
@@ -66,12 +85,22 @@ class OpenTelemetryTracer(IRequestTracer, ITracer, IConfigurable, IReferenceable
                 SpanExporter,  # only now: no cost, and no import, while tracing is off
             )
 
-            self._exporter = SpanExporter(self._service_name)
+            sdk_log.install(self._logger)
+            self._exporter = SpanExporter(self._service_name, self._count_dropped)
 
     def close(self, correlation_id: str | None) -> None:
-        exporter, self._exporter, self._opened = self._exporter, None, False
+        """Closed, but still recording: the components closed after it (the endpoint draining) end spans too."""
+        self._opened = False
+
+    def unset_references(self) -> None:
+        """Sends the spans batched, within exporter.CLOSE_TIMEOUT: every component has closed by now."""
+        exporter, self._exporter = self._exporter, None
         if exporter is not None:
             exporter.close()
+
+    def _count_dropped(self, spans: int) -> None:
+        """Called by the thread that ended the span: CachedCounters' increment takes its own lock."""
+        self._counters.increment(DROPPED_SPANS_COUNTER, spans)
 
     def start_span(self, name: str, kind: SpanKind, parent: TraceContext | None, attributes: Attributes) -> OpenSpan:
         exporter = self._exporter
