@@ -44,6 +44,15 @@ def test_lines_written_within_a_request_name_its_trace_untraced_too(start_proces
     ]
 
 
+def test_the_access_line_names_the_request_trace(start_process: Start) -> None:
+    """The access line is written after the handler, by the endpoint: it named no trace."""
+    process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT="", LOG_FORMAT="json", ACCESS_LOG_LEVEL="info")
+    requests.get(f"{url}/hello_world/greeting", params={"name": "Ann"}, headers={"traceparent": TRACEPARENT}, timeout=5)
+    process.stop()
+    (line,) = [line for line in _json_lines(process) if line["logger"] == "access" and "greeting" in line["message"]]
+    assert (line["trace_id"], line["span_id"]) == (TRACE_ID, PARENT_ID)
+
+
 def test_a_request_without_traceparent_logs_its_new_trace_as_correlation_id(start_process: Start) -> None:
     with otlp_receiver() as (endpoint, received):
         process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, LOG_FORMAT="text")

@@ -6,7 +6,7 @@ from microservice_chassis.library_fixes.error_bodies import ERROR_KEY
 
 import asyncio
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO, cast
 
@@ -29,10 +29,11 @@ from microservice_chassis.http.errors import (
 )
 from microservice_chassis.http.guards import Guards, RequestHead
 from microservice_chassis.http.options import EndpointOptions
-from microservice_chassis.http.request_counters import ROUTE_REFUSALS, CountRequest, refused_route, route_template
+from microservice_chassis.http.request_counters import ROUTE_REFUSALS, Counting, refused_route, route_template
 from microservice_chassis.http.rsgi_bridge import Headers, environ_of
 from microservice_chassis.http.spans import RequestSpans, call_traced
 from microservice_chassis.log.client_text import printable
+from microservice_chassis.tracing import trace_context
 from microservice_chassis.tracing.request_tracer import IRequestTracer, OpenSpan
 
 # Answered to a CORS preflight: how long a browser may cache it.
@@ -55,7 +56,7 @@ class RequestPipeline:
         options: EndpointOptions,
         logger: ILogger,
         access_log: AccessLog,
-        count: CountRequest,
+        count: Counting,
         tracer: IRequestTracer | None = None,
     ) -> None:
         # A bottle app: called as a WSGI app, and its router asked whether a request has a route.
@@ -64,16 +65,22 @@ class RequestPipeline:
         self._decorations = Decorations(options)
         self._logger = logger
         self._access_log = access_log
-        self._count = count  # every answer, as the access log logs it (see request_counters)
+        self._count = count.answer  # every answer, once handed to the server (see request_counters)
+        # Started on the first request, on the server's loop: the loop does not exist before the server starts.
+        self._watch_loop: Callable[[asyncio.AbstractEventLoop], None] | None = count.watch_loop
         # A span per request only when a tracer records them: otherwise a request costs one comparison for them.
         self._spans = RequestSpans(tracer) if tracer is not None else None
         self.sender = AnswerSender(options, logger)
         self._pool = ThreadPoolExecutor(options.threads, "http-handler") if options.threads > 1 else None
         self.drain = Drain()  # every request is reported to it, so that closing can let them finish
+        count.watch_in_flight(lambda: self.drain.in_flight)
 
     async def __call__(self, scope: Any, protocol: Any) -> None:
-        started = time.perf_counter()
+        started = time.perf_counter()  # the earliest the endpoint sees the request: granian has parsed its head
         self.drain.started()
+        if self._watch_loop is not None:
+            self._watch_loop(asyncio.get_running_loop())
+            self._watch_loop = None
         span = self._spans.begin(scope) if self._spans is not None else None
         head: RequestHead | None = None
         large: Large | None = None
@@ -107,18 +114,28 @@ class RequestPipeline:
         # A request the guards refused (or a preflight) has no head: its Origin is read from the request itself.
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
         headers += self._decorations.headers(origin, self.drain.closing or unread_body)
-        if span is not None:
-            RequestSpans.end(span, scope.method, status, correlation_id)
-        # Logged before the answer leaves: whoever reads the answer finds its line already written.
-        elapsed = time.perf_counter() - started
-        self._access_log.log(correlation_id, scope.method, scope.path, status, elapsed * 1000)
+        # No await in here: the access line names the request's trace (the current one is set only around code that
+        # does not yield to another request).
+        with trace_context.serving(span.context if span is not None else head.trace if head is not None else None):
+            if span is not None:
+                RequestSpans.end(span, scope.method, status, correlation_id)
+            # Logged before the answer leaves: whoever reads the answer finds its line already written.
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            self._access_log.log(correlation_id, scope.method, scope.path, status, elapsed_ms)
         route = head.route if head else None
         if route is None and status in ROUTE_REFUSALS:
             route = refused_route(self._app.router, scope.method, scope.path)
-        self._count(scope.method, route, status, elapsed)
-        if large is None:
-            protocol.response_bytes(status, headers, body)
-            return
+        try:
+            if large is None:
+                protocol.response_bytes(status, headers, body)
+            else:
+                await self._stream(scope, protocol, status, headers, large)
+        finally:
+            # Counted once the last byte is the server's (nothing runs on the loop in between for a small answer, so
+            # a client that has read it and asks /metrics finds it counted), whether or not the client took it.
+            self._count(scope.method, route, status, time.perf_counter() - started)
+
+    async def _stream(self, scope: Any, protocol: Any, status: int, headers: Headers, large: Large) -> None:
         self.drain.started()  # a streamed answer is in flight until sent: closing lets it finish within the drain
         try:
             await self.sender.send(scope, protocol, status, headers, large, f"{scope.method} {printable(scope.path)}")

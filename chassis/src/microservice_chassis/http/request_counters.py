@@ -1,13 +1,15 @@
-"""The counters the endpoint counts its answers with: every IHttpRequestCounters among its references."""
+"""The counters the endpoint counts its answers and its load with: every IHttpRequestCounters among its references."""
 
 import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
 
+import asyncio
 from collections.abc import Callable
 
 import bottle
 from pip_services3_commons.refer import Descriptor, IReferences
 
 from microservice_chassis.metrics.http_request_counters import IHttpRequestCounters
+from microservice_chassis.metrics.loop_lag import LoopLag
 
 COUNTERS_LOCATOR = Descriptor("*", "counters", "*", "*", "1.0")
 
@@ -15,8 +17,35 @@ COUNTERS_LOCATOR = Descriptor("*", "counters", "*", "*", "1.0")
 CountRequest = Callable[[str, str | None, int, float], None]
 
 
+class Counting:
+    """What the pipeline counts in every counters: each answer (`answer`), the requests in flight and the lag of
+    the loop it runs on (measured only when some counters take it)."""
+
+    def __init__(self, counters: list[IHttpRequestCounters]) -> None:
+        self._counters = counters
+        # The one counters' own method when there is one (the usual case: no loop per answer).
+        self.answer: CountRequest = counters[0].count_request if len(counters) == 1 else self._answer_in_each
+
+    def _answer_in_each(self, method: str, route: str | None, status: int, seconds: float) -> None:
+        for each in self._counters:
+            each.count_request(method, route, status, seconds)
+
+    def watch_in_flight(self, in_flight: Callable[[], int]) -> None:
+        for each in self._counters:
+            each.watch_in_flight(in_flight)
+
+    def watch_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Starts sampling the lag of `loop`, the server's, on its own thread."""
+        if self._counters:
+            LoopLag(loop, self._observe_loop_lag).start()
+
+    def _observe_loop_lag(self, seconds: float) -> None:
+        for each in self._counters:
+            each.observe_loop_lag(seconds)
+
+
 class RequestCounters:
-    """Finds the request counters by interface; `count` counts an answer in each (nothing without any)."""
+    """Finds the request counters by interface; `count` counts in each (nothing without any)."""
 
     def __init__(self) -> None:
         self._counters: list[IHttpRequestCounters] = []
@@ -35,18 +64,9 @@ class RequestCounters:
             counters.declare_routes(routes)
 
     @property
-    def count(self) -> CountRequest:
-        """The counting function: the one counters' own method when there is one (the usual case: no loop per
-        answer), else one that counts in each."""
-        if len(self._counters) == 1:
-            return self._counters[0].count_request
-        counters = list(self._counters)
-
-        def count_in_each(method: str, route: str | None, status: int, seconds: float) -> None:
-            for each in counters:
-                each.count_request(method, route, status, seconds)
-
-        return count_in_each
+    def count(self) -> Counting:
+        """What the pipeline counts with."""
+        return Counting(list(self._counters))
 
 
 def route_template(environ: dict[str, object]) -> str | None:

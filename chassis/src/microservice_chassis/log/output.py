@@ -2,8 +2,9 @@
 
 The standard streams are made QueuedStreams by run.py's first lines (process/streams.py), long before the container
 exists; their writers drop lines when nobody reads the output (log/writer.py). This component is where the
-container meets them: it counts what they drop in the counters, as `log.dropped_lines` (`log_dropped_lines` in
-/metrics), and hands them config.yml's `drain_timeout`, the time the exit gives them to write what is queued.
+container meets them: it counts what they drop in the counters, as `log.dropped_lines` (`log_dropped_lines_total`
+in /metrics, at zero from the start), and hands them config.yml's `drain_timeout`, the time the exit gives them to
+write what is queued.
 """
 
 import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services3 import: it fixes their defects)
@@ -14,12 +15,13 @@ from pip_services3_commons.refer import IReferenceable, IReferences
 from pip_services3_commons.run import IOpenable
 from pip_services3_components.count import CompositeCounters
 
+from microservice_chassis.metrics.counted_operations import ICountedIncrements
 from microservice_chassis.process.streams import DRAIN_TIMEOUT, standard_streams
 
 DROPPED_LINES_COUNTER = "log.dropped_lines"
 
 
-class LogOutput(IConfigurable, IReferenceable, IOpenable):
+class LogOutput(IConfigurable, IReferenceable, IOpenable, ICountedIncrements):
     """`chassis:log-output:default:default:1.0`; finds the counters by `*:counters:*:*:1.0`.
 
     Open, it counts the lines the standard streams drop; closed, it stops counting (the counters close too) but
@@ -38,6 +40,11 @@ class LogOutput(IConfigurable, IReferenceable, IOpenable):
 
     def set_references(self, references: IReferences) -> None:
         self._counters.set_references(references)
+
+    def counted_increments(self) -> list[str]:
+        """Listed at zero by the Prometheus counters: an alert on `increase(log_dropped_lines_total[5m]) > 0` then
+        sees the first lines dropped, which a series that appears with them would hide."""
+        return [DROPPED_LINES_COUNTER]
 
     def is_open(self) -> bool:
         return self._opened

@@ -1,4 +1,4 @@
-"""What an instrumented component counts under, so that the counters can show each operation before its first call."""
+"""What an instrumented component counts under, so that the counters can show each count before its first update."""
 
 from abc import ABC, abstractmethod
 
@@ -13,3 +13,13 @@ class ICountedOperations(ABC):
     def counted_operations(self) -> list[str]:
         """The counter names' stems this component counts under, each `<name>.<verb>` (`orders.get_order.exec`,
         `v1/orders.get_order.exec`; the counters then are `<stem>_count`, `_errors`, `_time`)."""
+
+
+class ICountedIncrements(ABC):
+    """A component that increments counters of its own (not an operation's), found and listed at zero from the
+    counters' open as ICountedOperations are: `increase()` over a counter that appears only at its first increment
+    misses that increment, and an alert on it sees nothing until then."""
+
+    @abstractmethod
+    def counted_increments(self) -> list[str]:
+        """The names of the counters this component increments (`log.dropped_lines`)."""

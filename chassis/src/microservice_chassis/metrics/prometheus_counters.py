@@ -22,14 +22,16 @@ from pip_services3_commons.run import IOpenable
 from pip_services3_components.count import CounterTiming, ICounters, ICounterTimingCallback
 from prometheus_client import CollectorRegistry
 
-from microservice_chassis.metrics.counted_operations import ICountedOperations
+from microservice_chassis.metrics.counted_operations import ICountedIncrements, ICountedOperations
 from microservice_chassis.metrics.http_request_counters import IHttpRequestCounters
+from microservice_chassis.metrics.loop_lag import SAMPLE_SECONDS
 from microservice_chassis.metrics.series import (
     SAMPLE_SUFFIXES,
     Answers,
     Durations,
     Family,
     Kind,
+    ReadGauge,
     SeriesCollector,
     Value,
 )
@@ -56,12 +58,14 @@ class PrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters
     Operation counters map one to one, by verb (exec: a service's, call: a client's), with `service` and `command`
     labels: `.<verb>_count` -> `pipservices_<verb>_total`, `.<verb>_errors` -> `pipservices_<verb>_errors_total`,
     `.<verb>_time` (ms) -> the histogram `pipservices_<verb>_duration_seconds`; every operation of an
-    ICountedOperations component among the references is there at zero from `open`, and any other from its first
-    count. Any other counter keeps its name, made a valid one: an increment -> a counter `<name>_total`, a timing
-    -> a histogram `<name>_seconds`, a last value or statistic -> a gauge, a timestamp -> a gauge
-    `<name>_timestamp_seconds`. The endpoint's answers (IHttpRequestCounters) -> `http_requests_total{method,
-    route, status}` and the histogram `http_request_duration_seconds{method, route}`. `registry` holds them, with
-    the process_* and python_* collectors; MetricsService writes it at /metrics.
+    ICountedOperations component among the references is there at zero from `open`, as is every counter of an
+    ICountedIncrements one, and any other from its first count. Any other counter keeps its name, made a valid
+    one: an increment -> a counter `<name>_total`, a timing -> a histogram `<name>_seconds`, a last value or
+    statistic -> a gauge, a timestamp -> a gauge `<name>_timestamp_seconds`. The endpoint's answers
+    (IHttpRequestCounters) -> `http_requests_total{method, route, status}` and the histogram
+    `http_request_duration_seconds{method, route}`; its saturation -> the gauge `http_requests_in_flight` and the
+    histogram `eventloop_lag_seconds`. `registry` holds them, with the process_* and python_* collectors;
+    MetricsService writes it at /metrics.
     """
 
     def __init__(self) -> None:
@@ -78,10 +82,19 @@ class PrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters
         self._durations = self._family(
             "histogram",
             "http_request_duration_seconds",
-            "Seconds from a request's arrival to its answer",
+            "Seconds from the endpoint's RSGI handler starting on a request (granian has read its head, the event loop "
+            "has come to it) to the last byte of its answer handed to granian; the wait before that is not in it",
             ("method", "route"),
         )
+        self._loop_lag = self._series.durations(self._family(
+            "histogram", "eventloop_lag_seconds",
+            f"Seconds the HTTP endpoint's event loop ran a timer late (sampled every {SAMPLE_SECONDS} s): the wait a "
+            "busy loop adds to every request before its handler starts"))  # fmt: skip
         self.registry.register(self._series)
+        self._in_flight = ReadGauge("http_requests_in_flight", "HTTP requests whose handler has started and whose "
+                                    "answer is not yet all handed to granian, a scrape over HTTP included")  # fmt: skip
+        self._take("gauge", self._in_flight.name)
+        self.registry.register(self._in_flight)
         self._records: dict[str, dict[str, Record]] = {kind: {} for kind in KINDS}
         # The two every call updates, read directly (a call less per update than _record).
         self._increments, self._timings = self._records["increment"], self._records["timing"]
@@ -121,11 +134,15 @@ class PrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters
         return self._opened
 
     def open(self, correlation_id: str | None) -> None:
-        """Lists at zero each operation of the ICountedOperations components: all have their references by now."""
+        """Lists at zero each operation of the ICountedOperations components and each counter of the
+        ICountedIncrements ones: all have their references by now."""
         for component in self._references.get_all() if self._references else []:
             if isinstance(component, ICountedOperations):
                 for stem in component.counted_operations():
                     self._record(f"{stem}_count", "increment")
+            if isinstance(component, ICountedIncrements):
+                for name in component.counted_increments():
+                    self._record(name, "increment")
         self._opened = True
 
     def close(self, correlation_id: str | None) -> None:
@@ -176,6 +193,12 @@ class PrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters
         if answers is None:
             answers = self._new_answers(method, route, status)
         answers.record(seconds)
+
+    def watch_in_flight(self, in_flight: Callable[[], int]) -> None:
+        self._in_flight.read = in_flight
+
+    def observe_loop_lag(self, seconds: float) -> None:
+        self._loop_lag.observe(seconds)
 
     def _new_answers(self, method: str, route: str | None, status: int) -> Answers:
         with self._creating:
