@@ -5,14 +5,11 @@ Each run has its address space capped, so that a regression fails fast instead o
 peak RSS is read from the kernel's accounting of that child (os.wait4), not of every child the suite has had.
 """
 
-import ctypes
 import os
-import resource
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +23,6 @@ SECONDS = 5.0  # the longest a refusal may take
 RSS_BYTES = 100 * 1024 * 1024  # the most it may use
 ADDRESS_SPACE = 2 * 1024**3  # the cap: run.py's threads and libraries reserve about 1 GB of it
 CONTROLLER = '- descriptor: "hello-world:controller:default:default:1.0"\n'
-# prctl(2) and capabilities(7): dropped from the bounding set, root's file access obeys the file's mode after exec.
-PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 24, 1, 2
 
 
 @dataclass(frozen=True)
@@ -37,40 +32,51 @@ class Run:
     rss_bytes: int
 
 
-def cap_address_space() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+# A child's peak RSS counts what it had before exec: a fork of this pytest process, large late in a full run, would
+# count pytest's own pages. So run.py is the fork of a small launcher (a fresh interpreter), which caps its address
+# space (and, given "drop-dac", drops root's capabilities to override file modes: prctl(2) PR_CAPBSET_DROP of
+# CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so that root's file access obeys the file's mode after exec), kills it
+# after SECONDS, and writes its exit code and peak RSS (os.wait4) to a file.
+LAUNCHER = """
+import ctypes, os, resource, sys, time
+report, drop_dac, limit, seconds = sys.argv[1], sys.argv[2] == "drop-dac", int(sys.argv[3]), float(sys.argv[4])
+pid = os.fork()
+if pid == 0:
+    if drop_dac:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for capability in (1, 2):
+            if libc.prctl(24, capability, 0, 0, 0):
+                os._exit(125)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execv(sys.argv[5], sys.argv[5:])
+started = time.monotonic()
+while not (reaped := os.wait4(pid, os.WNOHANG))[0]:
+    if time.monotonic() - started > seconds:
+        os.kill(pid, 9)
+        reaped = os.wait4(pid, 0)
+        break
+    time.sleep(0.02)
+with open(report, "w") as out:
+    out.write(f"{os.waitstatus_to_exitcode(reaped[1])} {reaped[2].ru_maxrss * 1024}")
+"""
+DROPPED_NOTHING = 125  # the launcher's child could not drop the capabilities
 
 
-def as_root_without_file_override() -> None:
-    """Root that reads only what a file's mode lets it (a child of root: its capabilities to override file modes
-    dropped from its bounding set, which exec then gives it), its address space capped."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
-        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0):
-            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
-    cap_address_space()
-
-
-def run_bounded(cwd: Path, *args: str, preexec: Callable[[], None] = cap_address_space) -> Run:
-    """run.py `args` in `cwd`, `preexec` run in the child before (capping its address space); killed after
-    SECONDS (the test then fails)."""
-    out_path, err_path = cwd / "stdout.txt", cwd / "stderr.txt"
-    with open(out_path, "w") as out, open(err_path, "w") as err:
-        started = time.monotonic()
-        popen = subprocess.Popen(
-            [sys.executable, str(RUN_PY), *args],
-            cwd=cwd, env=process_env(), stdout=out, stderr=err, preexec_fn=preexec,
-        )  # fmt: skip
-    while not (reaped := os.wait4(popen.pid, os.WNOHANG))[0]:
-        if time.monotonic() - started > SECONDS:
-            popen.kill()
-            reaped = os.wait4(popen.pid, 0)
-            break
-        time.sleep(0.02)  # poll interval
+def run_bounded(cwd: Path, *args: str, drop_dac: bool = False) -> Run:
+    """run.py `args` in `cwd` through the launcher, its address space capped; killed after SECONDS (the test then
+    fails)."""
+    report = cwd / "launcher-report.txt"
+    mode = "drop-dac" if drop_dac else "keep"
+    launcher = [sys.executable, "-c", LAUNCHER, str(report), mode, str(ADDRESS_SPACE), str(SECONDS)]
+    started = time.monotonic()
+    completed = subprocess.run(
+        [*launcher, sys.executable, str(RUN_PY), *args],
+        cwd=cwd, env=process_env(), capture_output=True, text=True, timeout=SECONDS + 10,
+    )  # fmt: skip
     seconds = time.monotonic() - started
-    popen.returncode = os.waitstatus_to_exitcode(reaped[1])  # reaped here: Popen must not wait for it again
-    result = subprocess.CompletedProcess(popen.args, popen.returncode, out_path.read_text(), err_path.read_text())
-    return Run(result, seconds, reaped[2].ru_maxrss * 1024)
+    code, rss = (int(field) for field in report.read_text().split())
+    result = subprocess.CompletedProcess(completed.args, code, completed.stdout, completed.stderr)
+    return Run(result, seconds, rss)
 
 
 def assert_refused(run: Run, *expected: str) -> None:
@@ -125,11 +131,9 @@ def test_an_unreadable_file_is_refused_as_not_readable(tmp_path: Path) -> None:
     locked = tmp_path / "locked.yml"
     locked.write_text(CONTROLLER)
     locked.chmod(0)
-    preexec = as_root_without_file_override if os.geteuid() == 0 else cap_address_space
-    try:
-        run = run_bounded(tmp_path, "-c", "locked.yml", preexec=preexec)
-    except subprocess.SubprocessError as error:  # raised in the child by prctl: no CAP_SETPCAP here
-        pytest.skip(f"root cannot drop its file capabilities here: {error}")
+    run = run_bounded(tmp_path, "-c", "locked.yml", drop_dac=os.geteuid() == 0)
+    if run.result.returncode == DROPPED_NOTHING:
+        pytest.skip("root cannot drop its file capabilities here (no CAP_SETPCAP)")
     assert_refused(run, "locked.yml", "not readable", "Permission denied")
 
 

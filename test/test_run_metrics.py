@@ -6,8 +6,7 @@ import http.client
 from collections.abc import Callable
 
 import requests
-from microservice_chassis.testing import address_of, answers, promtool_problems, samples
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
+from microservice_chassis.testing import address_of, answers, openmetrics_families, promtool_problems, samples
 
 from support import RunningProcess
 
@@ -40,7 +39,7 @@ def test_prometheus_gets_openmetrics_gzipped_with_a_greeting_in_its_bucket(start
     connection.close()
     assert response.getheader("Content-Type", "").startswith("application/openmetrics-text; version=1.0.0")
     assert response.getheader("Content-Encoding") == "gzip"
-    families = {family.name: family for family in text_string_to_metric_families(gzip.decompress(body).decode())}
+    families = {family.name: family for family in openmetrics_families(gzip.decompress(body).decode())}
     greeting = {"method": "GET", "route": "/hello_world/greeting"}
     buckets = {
         sample.labels["le"]: sample.value

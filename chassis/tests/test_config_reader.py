@@ -16,7 +16,8 @@ COMPONENT = '- descriptor: "acme:widget:default:{name}:1.0"\n'
 def refusal(path: Path, parameters: dict[str, str] | None = None) -> str:
     with pytest.raises(ConfigException) as refused:
         read_config(None, str(path), parameters or {})
-    return refused.value.message
+    message: str = refused.value.message
+    return message
 
 
 def test_a_file_of_the_size_limit_is_read_and_one_byte_more_is_refused(tmp_path: Path) -> None:

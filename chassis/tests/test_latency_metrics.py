@@ -17,13 +17,13 @@ from microservice_chassis.testing import (
     answers,
     free_port,
     non_reading_client,
+    openmetrics_families,
     poll,
     promtool_problems,
     samples_in,
     serving,
 )
 from prometheus_client import generate_latest
-from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from doubles import BIG_ANSWER, Start
 
@@ -104,7 +104,7 @@ def test_metrics_negotiates_openmetrics_and_gzip_as_prometheus_client_does() -> 
         assert "Accept-Encoding" in response.getheader("Vary", "")
         text = gzip.decompress(body).decode()
         assert text.endswith("# EOF\n")
-        assert "http_requests_in_flight" in {family.name for family in text_string_to_metric_families(text)}
+        assert "http_requests_in_flight" in {family.name for family in openmetrics_families(text)}
         connection.request("GET", "/metrics")  # no Accept, no Accept-Encoding: the text format 0.0.4, plain
         response = connection.getresponse()
         text = response.read().decode()

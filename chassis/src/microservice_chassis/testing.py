@@ -27,6 +27,8 @@ import pytest
 import requests
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor, References
+from prometheus_client.metrics_core import Metric
+from prometheus_client.openmetrics import parser as openmetrics_parser
 from prometheus_client.parser import text_string_to_metric_families
 
 # The descriptor the services look their endpoint up by (`*:endpoint:http:*:1.0`), for any endpoint type.
@@ -238,6 +240,12 @@ def samples_in(text: str, name: str) -> dict[frozenset[tuple[str, str]], float]:
         for sample in family.samples
         if sample.name == name
     }
+
+
+def openmetrics_families(text: str) -> list[Metric]:
+    """The families of a /metrics answer in OpenMetrics (prometheus_client's parser of it has no type hints)."""
+    families: list[Metric] = list(openmetrics_parser.text_string_to_metric_families(text))  # type: ignore[no-untyped-call]
+    return families
 
 
 def answers(**labels: str) -> frozenset[tuple[str, str]]:
