@@ -15,13 +15,15 @@ def test_security_headers_and_no_cors_by_default(start_endpoint: Start) -> None:
     assert requests.options(f"{url}/heartbeat", timeout=5).status_code == 405
 
 
+def preflight_of(url: str, method: str) -> requests.Response:
+    """A browser's CORS preflight from https://app.example for `method` on /probe/echo."""
+    headers = {"Origin": "https://app.example", "Access-Control-Request-Method": method}
+    return requests.options(f"{url}/probe/echo", headers=headers, timeout=5)
+
+
 def test_configured_origins_get_cors_and_preflight(start_endpoint: Start) -> None:
     _, _, url = start_endpoint("cors_origins", "https://app.example")
-    preflight = requests.options(
-        f"{url}/probe/echo",
-        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
-        timeout=5,
-    )
+    preflight = preflight_of(url, "POST")
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
@@ -63,3 +65,9 @@ def test_a_preflight_is_answered_before_any_check(start_endpoint: Start) -> None
     )
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == "https://app.example"
+
+
+def test_browsers_may_send_the_trace_context(start_endpoint: Start) -> None:
+    _, _, url = start_endpoint("cors_origins", "https://app.example")
+    allowed = [name.strip() for name in preflight_of(url, "GET").headers["Access-Control-Allow-Headers"].split(",")]
+    assert {"correlation_id", "traceparent", "tracestate"} <= set(allowed) and len(allowed) == len(set(allowed))

@@ -9,15 +9,12 @@ import re
 from collections.abc import Iterator
 
 import pytest
-import requests
 from microservice_chassis.http.spans import EXCLUDED_URLS_VARIABLE, excluded_urls
 from microservice_chassis.log import line_format
 from microservice_chassis.tracing import sdk_log, trace_context
 from microservice_chassis.tracing.trace_context import TraceContext
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.refer import Descriptor, References
-
-from doubles import Start
 
 TRACE = TraceContext("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 1)
 
@@ -114,14 +111,3 @@ def test_the_excluded_urls_are_the_variables_regexes(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(EXCLUDED_URLS_VARIABLE, "ok,(")
     with pytest.raises(ValueError, match=re.escape("OTEL_PYTHON_EXCLUDED_URLS: '(' is not a regular expression")):
         excluded_urls()
-
-
-def test_browsers_may_send_the_trace_context(start_endpoint: Start) -> None:
-    _, _, url = start_endpoint("cors_origins", "https://app.example")
-    preflight = requests.options(
-        f"{url}/probe/echo",
-        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"},
-        timeout=5,
-    )
-    allowed = [name.strip() for name in preflight.headers["Access-Control-Allow-Headers"].split(",")]
-    assert {"correlation_id", "traceparent", "tracestate"} <= set(allowed) and len(allowed) == len(set(allowed))
