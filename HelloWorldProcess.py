@@ -9,8 +9,10 @@ from microservice_chassis.process.stop_signals import StopSignals
 from HelloWorldServiceFactory import HelloWorldServiceFactory
 from NameRules import MAX_NAME_LENGTH, name_fault
 
-# Beside run.py, not in the working directory, so `python /any/path/run.py` finds it.
+# Beside run.py, not in the working directory, so `python /any/path/run.py` finds them.
 CONFIG_PATH = Path(__file__).resolve().with_name("config.yml")
+# Its [project] version is the service's (run.py --version, /status, hello_world_build_info, the spans).
+PROJECT_PATH = CONFIG_PATH.with_name("pyproject.toml")
 
 
 def name_problem(value: str) -> str | None:
@@ -39,5 +41,5 @@ class HelloWorldProcess(ChassisProcess):
     )
 
     def __init__(self, stop_signals: StopSignals | None = None) -> None:
-        super().__init__("hello-world", "HelloWorld microservice", CONFIG_PATH, stop_signals)
+        super().__init__("hello-world", "HelloWorld microservice", CONFIG_PATH, PROJECT_PATH, stop_signals)
         self.add_factory(HelloWorldServiceFactory())

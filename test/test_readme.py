@@ -91,8 +91,7 @@ def in_bytes(default: str) -> str:
 
 def test_the_endpoint_options_agree_wherever_they_are_stated() -> None:
     """Each option of the endpoint (http_endpoint/options.DEFAULTS) is in the endpoint's docstring and in
-    chassis/docs/http-endpoint.md's table, both with the same default, and no other one; config.yml sets each but
-    maintenance."""
+    chassis/docs/http-endpoint.md's table, both with the same default, and no other one; config.yml sets each."""
     defaults = {
         key.removeprefix("options."): str(value).lower()
         for key, value in DEFAULTS.items()
@@ -107,4 +106,4 @@ def test_the_endpoint_options_agree_wherever_they_are_stated() -> None:
     )
     assert {option: in_bytes(default) for option, default in documented.items()} == defaults
     configured = set(re.findall(r"^    (\w+): ", (ROOT / "config.yml").read_text(), re.M)) & set(defaults)
-    assert configured == set(defaults) - {"maintenance_enabled"}
+    assert configured == set(defaults)

@@ -44,3 +44,17 @@ def test_readiness_answers_503_from_sigterm_until_the_port_closes(start_process:
     first_503 = statuses.index(503)  # seen before it closed
     assert answers[first_503][0] > signalled
     assert set(statuses[first_503:-1]) == {503}, statuses[first_503:]  # never ready again
+
+
+def test_maintenance_by_a_parameter_keeps_liveness_and_scrapes(start_process: Start) -> None:
+    """MAINTENANCE=true: the pod leaves the Service (readiness 503) but is neither restarted (liveness 200) nor lost
+    to monitoring (a scrape answered: `up` stays 1, and the metrics say what the pod did meanwhile)."""
+    _, url = start_process(MAINTENANCE="true")
+    for path in ("/status", "/hello_world/greeting", "/swagger"):
+        refused = requests.get(f"{url}{path}", timeout=5)
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "3600"
+        assert refused.json()["message"] == "Service is in maintenance"
+    assert requests.get(f"{url}/heartbeat", timeout=5).status_code == 200
+    scrape = requests.get(f"{url}/metrics", timeout=5)
+    assert scrape.status_code == 200
+    assert 'http_requests_total{method="GET",route="/hello_world/greeting",status="503"} 1.0' in scrape.text

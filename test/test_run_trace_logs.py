@@ -61,6 +61,7 @@ def test_a_request_without_traceparent_logs_its_new_trace_as_correlation_id(star
         process.stop()
         (_, span), *_ = received.wait_for(1, timeout=1.0)
     trace_id, span_id = span.trace_id.hex(), span.span_id.hex()
+    assert answer.json()["correlation_id"] == trace_id  # the error body names the trace the span is in
     (line,) = [line for line in process.output.splitlines() if REJECTED in line]
     assert line.startswith(f"[{trace_id}:INFO:") and line.endswith(f"trace_id={trace_id} span_id={span_id}")
 

@@ -61,7 +61,8 @@ class GranianHttpEndpoint(IOpenable, IConfigurable, IReferenceable):
         - options.threads: threads that run handlers (default 1: the server's event loop thread itself); N > 1
           runs them on a pool of N threads, for handlers that wait on I/O
         - options.access_log_level: level of the one-line-per-request access log (default debug)
-        - options.maintenance_enabled: answer every request 503 but liveness, /heartbeat (default false)
+        - options.maintenance_enabled: answer every request 503 but liveness and scrapes, /heartbeat and /metrics
+          (default false)
 
     References: `*:logger:*:*:1.0` (access log, errors), `*:counters:*:*:1.0` (each IHttpRequestCounters counts
     every answer), `chassis:tracer:*:*:1.0` (a span per request, when it records them), `*:discovery:*:*:1.0`

@@ -39,6 +39,9 @@ IGNORED_BODY_MAX = 4096
 # answered in maintenance too (a restart would not end it), readiness is 503 while the endpoint closes.
 LIVENESS_PATH = "/heartbeat"
 READINESS_PATH = "/status"
+# The metrics service's scrape path: answered in maintenance too, or every pod in maintenance is `up == 0`.
+METRICS_PATH = "/metrics"
+MAINTENANCE_ANSWERED = frozenset({LIVENESS_PATH, METRICS_PATH})
 # The headers by which granian frames a request's body, as WSGI keys.
 _FRAMING_KEYS = frozenset({"HTTP_CONTENT_LENGTH", "HTTP_TRANSFER_ENCODING", "HTTP_TRAILER"})
 # What a request waiting for its body holds besides the body's bytes, booked against max_buffered_total: its head in
@@ -66,13 +69,14 @@ class Guards:
         self._options = options
         self._buffered = BufferedBudget(options.max_buffered_total)
 
-    def check_head(self, scope: Any, closing: bool) -> RequestHead:
+    def check_head(self, scope: Any, closing: bool, recorded: TraceContext | None = None) -> RequestHead:
         """Correlation id, target size, headers, Host, method, framing, declared body size, maintenance, and
-        readiness while `closing`."""
+        readiness while `closing`. `recorded` is the trace of the request's span when a tracer records one (the
+        caller's, or a new one): a request that names no correlation id gets its trace id as one."""
         options = self._options
         headers, size, hosts = self._collect_headers(scope)
         trace = trace_of(headers)
-        correlation_id = _correlation_id(scope.query_string, headers.get("HTTP_CORRELATION_ID"), trace)
+        correlation_id = _correlation_id(scope.query_string, headers.get("HTTP_CORRELATION_ID"), recorded or trace)
         if _target_size(scope.path, scope.query_string) > options.max_uri:
             raise RequestRejectedError(414, f"Request target is longer than {options.max_uri} bytes", correlation_id)
         if size > options.max_headers:
@@ -94,7 +98,7 @@ class Guards:
             )
         if length is not None and length > self._body_limit(scope.method):
             raise self._too_large(correlation_id, scope.method)
-        if options.maintenance and scope.path != LIVENESS_PATH:
+        if options.maintenance and scope.path not in MAINTENANCE_ANSWERED:
             raise RequestRejectedError(
                 503, "Service is in maintenance", correlation_id, "SERVICE_UNAVAILABLE", [("Retry-After", "3600")]
             )
@@ -206,8 +210,9 @@ def trace_of(headers: dict[str, str]) -> TraceContext | None:
 
 
 def _correlation_id(query: str, header: str | None, trace: TraceContext | None) -> str | None:
-    """The request's correlation id: `correlation_id` in the query, else the `correlation_id` header, else the
-    trace id of a valid `traceparent`; refused (400) when the client's could not be echoed and logged safely.
+    """The request's correlation id: `correlation_id` in the query, else the `correlation_id` header, else the id
+    of the request's trace (its span's, else a valid `traceparent`'s); refused (400) when the client's could not be
+    echoed and logged safely.
 
     A correlation id the client gives wins over the trace id: it is what the client expects back in every error
     body and finds in the log lines; the request's span then carries both (see docs/process.md, "Tracing").

@@ -91,7 +91,7 @@ class RequestPipeline:
                 # the error its real request gets (with CORS headers).
                 status, headers, body, correlation_id = 204, PREFLIGHT_HEADERS.copy(), b"", None
             else:
-                head = self._guards.check_head(scope, self.drain.closing)
+                head = self._guards.check_head(scope, self.drain.closing, span.context if span is not None else None)
                 status, headers, body = await self._answer(scope, protocol, head, span)
                 correlation_id = head.correlation_id
                 large = self.sender.prepare(body, correlation_id)

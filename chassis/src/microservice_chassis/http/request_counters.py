@@ -75,12 +75,13 @@ def route_template(environ: dict[str, object]) -> str | None:
     return route.rule if isinstance(route, bottle.Route) else None
 
 
-# The refusals of a request on a real route for its method (405) or its body (413): counted under that route.
-ROUTE_REFUSALS = frozenset({405, 413})
+# The refusals of a request on a real route for its method (405), its body (413), or for now (503: maintenance,
+# closing, short of resources): counted under that route.
+ROUTE_REFUSALS = frozenset({405, 413, 503})
 
 
 def refused_route(router: bottle.Router, method: str, path: str) -> str | None:
-    """The template of the route at `path`, whichever method it takes: a 405 or 413 on it is that route's answer
+    """The template of the route at `path`, whichever method it takes: a 405, 413 or 503 on it is that route's answer
     (bottle matched no route, or the guards refused before it ran), not "unmatched"; None when no route has the
     path. bottle's router reads only the method and the path of an environ."""
     try:

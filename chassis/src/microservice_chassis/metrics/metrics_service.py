@@ -17,6 +17,8 @@ from pip_services3_commons.refer import Descriptor, IReferences
 from pip_services3_rpc.services import RestService
 from prometheus_client.exposition import choose_encoder, gzip_accepted
 
+from microservice_chassis.http.guards import METRICS_PATH
+
 COUNTERS_LOCATOR = Descriptor("*", "counters", "prometheus", "*", "1.0")
 
 
@@ -38,7 +40,7 @@ class MetricsService(RepairedRestService, RestService):
         self._registry = references.get_one_required(COUNTERS_LOCATOR).registry
 
     def register(self) -> None:
-        self.register_route("get", "/metrics", None, self._metrics)
+        self.register_route("get", METRICS_PATH, None, self._metrics)
 
     def _metrics(self) -> bytes:
         request, response = bottle.request, bottle.response

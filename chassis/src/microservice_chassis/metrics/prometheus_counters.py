@@ -35,6 +35,7 @@ from microservice_chassis.metrics.series import (
     SeriesCollector,
     Value,
 )
+from microservice_chassis.process import build_info, identity
 
 # A Pip.Services operation counter: `<service>.<command>.<verb>_<kind>` (orders.get_order.exec_count,
 # v1/orders.get_order.call_time).
@@ -95,6 +96,12 @@ class PrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters
                                     "answer is not yet all handed to granian, a scrape over HTTP included")  # fmt: skip
         self._take("gauge", self._in_flight.name)
         self.registry.register(self._in_flight)
+        # `<service>_build_info{version, revision, python} 1`, as prometheus_build_info and the exporters' own.
+        build = metric_name(identity.name()) + "_build"
+        self._take("gauge", build + "_info")
+        prometheus_client.Info(
+            build, f"The build of {identity.name()} that runs: version, source revision, Python", registry=self.registry
+        ).info(build_info.properties())
         self._records: dict[str, dict[str, Record]] = {kind: {} for kind in KINDS}
         # The two every call updates, read directly (a call less per update than _record).
         self._increments, self._timings = self._records["increment"], self._records["timing"]
@@ -228,7 +235,7 @@ class PrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters
             siblings = {part: self._series.series(family, key) for part, family in families.items()}  # all at zero
             series: Value | Durations | None = siblings[operation["kind"]]
         else:
-            series = self._other_series(re.sub(r"\W|^(?=\d)", "_", name, flags=re.ASCII), name, kind)
+            series = self._other_series(metric_name(name), name, kind)
         if isinstance(series, Durations):
             return series.observe
         if isinstance(series, Value):
@@ -241,6 +248,11 @@ class PrometheusCounters(ICounters, ICounterTimingCallback, IHttpRequestCounters
         if not self._take(KINDS[kind], metric_name):
             return None
         return self._series.series(self._series.add(Family(KINDS[kind], metric_name, f"Pip.Services counter {name}")))
+
+
+def metric_name(text: str) -> str:
+    """`text` made a valid Prometheus name: every character but ASCII letters, digits and _ as _, no leading digit."""
+    return re.sub(r"\W|^(?=\d)", "_", text, flags=re.ASCII)
 
 
 def _ignore(_value: float) -> None:

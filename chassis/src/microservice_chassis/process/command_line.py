@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from microservice_chassis.process import identity
+from microservice_chassis.process import build_info, identity
 from microservice_chassis.process.config_reader import placeholders
+from microservice_chassis.process.environment import VARIABLES
 from microservice_chassis.process.parameters import Parameter, check_parameters
 
 
@@ -39,6 +40,15 @@ def parameters_help(table: Sequence[Parameter]) -> str:
         default = parameter.default or "(none)"
         description = parameter.description.replace("`", "")
         lines.append(f"  {parameter.name:<18}default {default}")
+        lines += textwrap.wrap(description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4)
+    return "\n".join(lines)
+
+
+def variables_help() -> str:
+    """The environment variables that are not config parameters (process/environment.py)."""
+    lines = ["environment variables besides the parameters (tracing: the standard OpenTelemetry ones):"]
+    for name, description in VARIABLES:
+        lines.append(f"  {name}")
         lines += textwrap.wrap(description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4)
     return "\n".join(lines)
 
@@ -75,9 +85,12 @@ def parser(table: Sequence[Parameter]) -> argparse.ArgumentParser:
             "exits 1; a mistake on the command line prints the usage and exits 2. -p may be given many times.",
             width=100,
         ),
-        epilog=parameters_help(table),
+        epilog=parameters_help(table) + "\n\n" + variables_help(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
+    )
+    result.add_argument(
+        "--version", action="version", version=build_info.version_line(), help="show the version and exit"
     )
     result.add_argument(
         "-c",

@@ -20,7 +20,8 @@ from pip_services3_prometheus.build import DefaultPrometheusFactory
 from pip_services3_rpc.build import DefaultRpcFactory
 
 from microservice_chassis.build import ChassisFactory
-from microservice_chassis.process import identity
+from microservice_chassis.process import build_info, identity
+from microservice_chassis.process.build_info import read_revision, read_version
 from microservice_chassis.process.command_line import Invocation, parse_command_line
 from microservice_chassis.process.config_reader import read_config
 from microservice_chassis.process.parameters import CHASSIS_PARAMETERS, Parameter
@@ -28,6 +29,7 @@ from microservice_chassis.process.stop_signals import StopSignals
 from microservice_chassis.process.streams import guard_standard_streams
 
 CONSOLE_LOGGER = DefaultLoggerFactory.ConsoleLoggerDescriptor
+CONTEXT_INFO = Descriptor("*", "context-info", "*", "*", "*")  # as Container.open finds it
 
 
 class ChassisProcess(ProcessContainer):
@@ -38,16 +40,25 @@ class ChassisProcess(ProcessContainer):
     strings given and are checked, and SIGTERM, SIGINT and SIGHUP heard from the first line of run.py (see
     StopSignals). Every startup failure is an exception the caller reports in one line (Startup.run).
 
-    A service's container passes its name, description and config file, adds its own factory, and lists its own
-    parameters after the chassis' in `parameters`.
+    A service's container passes its name, description, config file and project file (the pyproject.toml whose
+    `[project] version` is the service's: process/build_info.py), adds its own factory, and lists its own parameters
+    after the chassis' in `parameters`.
     """
 
     # The parameters the config file may read: `run.py --help` lists them, the command line checks them.
     parameters: tuple[Parameter, ...] = CHASSIS_PARAMETERS
 
-    def __init__(self, name: str, description: str, config_path: Path, stop_signals: StopSignals | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        description: str,
+        config_path: Path,
+        project_path: Path,
+        stop_signals: StopSignals | None = None,
+    ) -> None:
         super().__init__(name, description)
         identity.declare(name, description)
+        identity.declare_build(read_version(project_path), read_revision(project_path.parent))
         self._config_path = str(config_path)
         self._logger = UtcConsoleLogger()
         self._stop_signals = stop_signals
@@ -105,6 +116,17 @@ class ChassisProcess(ProcessContainer):
             raise ConfigException(correlation_id, "EMPTY_CONFIG", f"Config file {path} declares no components")
         refuse_duplicates(correlation_id, path, self._config)
         self._configure_own_logger()
+        self._show_build()
+
+    def _show_build(self) -> None:
+        """Puts the build (version, revision, Python) in the context info's properties, which /status shows: those
+        of the config's context-info component (over any the file sets), else those of the container's own."""
+        build = build_info.properties()
+        self._info.properties = build
+        for component in self._config:
+            if component.descriptor is not None and CONTEXT_INFO.match(component.descriptor):
+                for key, value in build.items():
+                    component.config.put(f"properties.{key}", value)
 
     def _configure_own_logger(self) -> None:
         """Configures the container's own logger as config.yml's console logger (level, format), so that the lines

@@ -1,4 +1,5 @@
-"""The running service's name and description, as its log lines, spans and one-line failures give them.
+"""The running service's name, description and version, as its log lines, spans, metrics and one-line failures give
+them.
 
 The service's process container declares them when it is made (ChassisProcess, from the service's own
 `super().__init__(name, description)`, as in the tutorial); what is said before that, while run.py starts, is said
@@ -16,7 +17,13 @@ _declared = {}  # type: dict[str, str]
 def declare(name, description):
     # type: (str, str) -> None
     """Makes `name` and `description` the service's, for every line and span from now on."""
-    _declared["name"], _declared["description"] = name, description
+    _declared.update(name=name, description=description)
+
+
+def declare_build(version, revision):
+    # type: (str, str) -> None
+    """Makes `version` and `revision` (process/build_info.py reads them) the service's, for every span and metric."""
+    _declared.update(version=version, revision=revision)
 
 
 def name():
@@ -28,3 +35,15 @@ def name():
 def description():
     # type: () -> str
     return _declared.get("description", "")
+
+
+def version():
+    # type: () -> str
+    """The service's version (its project metadata's), or "" until the service has declared it."""
+    return _declared.get("version", "")
+
+
+def revision():
+    # type: () -> str
+    """The source revision the service runs (build_info.read_revision), or "" until the service has declared it."""
+    return _declared.get("revision", "")

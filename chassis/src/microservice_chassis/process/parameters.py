@@ -29,6 +29,10 @@ def log_format_problem(value: str) -> str | None:
     return None if value.lower() in FORMATS else f"is not a log format ({', '.join(FORMATS)})"
 
 
+def boolean_problem(value: str) -> str | None:
+    return None if value.lower() in ("true", "false") else "is not true or false (any case)"
+
+
 def is_port(text: str) -> bool:
     return bool(re.fullmatch(r"[0-9]{1,5}", text)) and 0 < int(text) < 65536
 
@@ -89,6 +93,13 @@ CHASSIS_PARAMETERS = (
         "comma-separated origins browsers may call from (`https://app.example.com`, `*` for any); "
         "none means no CORS headers at all",
         origins_problem,
+    ),
+    Parameter(
+        "MAINTENANCE",
+        "false",
+        "`true`: every request is answered 503 with `Retry-After` but liveness (`/heartbeat`) and scrapes "
+        "(`/metrics`), readiness (`/status`) included, so the pod leaves the Service without being restarted",
+        boolean_problem,
     ),
     Parameter(
         "ACCESS_LOG_LEVEL",

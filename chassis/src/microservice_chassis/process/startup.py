@@ -96,8 +96,8 @@ class Startup:
         # the process runs in UTC, so the label is true whatever the machine's TZ.
         os.environ["TZ"] = "UTC"
         time.tzset()
-        process = make_process(self.stop_signals)
         try:
+            process = make_process(self.stop_signals)
             invocation = process.parse_command_line()
             process.run(invocation)
             code = 0
