@@ -12,9 +12,11 @@ import requests
 from microservice_chassis.testing import address_of, raw_request
 from microservice_chassis.tracing import trace_context
 from microservice_chassis.tracing.trace_context import TraceContext
+from microservice_chassis.tracing.tracer import ENDPOINT_VARIABLE, OpenTelemetryTracer
 from otlp_receiver import attributes, otlp_receiver
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
+from pip_services3_commons.refer import Descriptor, References
 
 from HelloWorldCommandableHttpClient import HelloWorldCommandableHttpClient
 from HelloWorldRestClient import HelloWorldRestClient
@@ -26,6 +28,7 @@ TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"
 Start = Callable[..., tuple[RunningProcess, str]]
 SERVER, CLIENT = 2, 3  # OTLP's Span.SpanKind
 STATUS_ERROR = 2  # OTLP's Status.StatusCode
+TRACER = Descriptor("chassis", "tracer", "opentelemetry", "default", "1.0")
 
 
 def test_the_trace_id_is_the_correlation_id_when_none_is_given(start_process: Start) -> None:
@@ -51,22 +54,25 @@ def test_a_malformed_traceparent_is_ignored_and_never_logged(start_process: Star
 
 
 def test_several_traceparents_are_one_malformed_trace_for_the_correlation_id_and_the_span(start_process: Start) -> None:
-    """Two headers (a future version first, whose extra fields could swallow the second): no trace, so no trace
-    id as the correlation id, and the span starts a trace of its own."""
+    """Two headers (a future version first, whose extra fields could swallow the second): no trace of the
+    caller's, so the span starts a trace of its own, whose id is the correlation id."""
     with otlp_receiver() as (endpoint, received):
         process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
         future = f"cc-{'1' * 32}-{'2' * 16}-01-x"
+        correlation_ids = []
         for first, second in ((future, TRACEPARENT), (TRACEPARENT, future)):
             request = (
                 f"GET /hello_world/greeting?name={'x' * 300} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
                 f"traceparent: {first}\r\ntraceparent: {second}\r\n\r\n"
             )
             status, body = raw_request(url, request.encode())
-            assert status == 400 and json.loads(body)["correlation_id"] is None
+            assert status == 400
+            correlation_ids.append(json.loads(body)["correlation_id"])
         process.stop()
         spans = received.wait_for(2, timeout=1.0)
     assert {span.trace_id.hex() for _, span in spans}.isdisjoint({"1" * 32, TRACE_ID})
     assert all(not span.parent_span_id for _, span in spans)
+    assert sorted(correlation_ids) == sorted(span.trace_id.hex() for _, span in spans)
 
 
 def test_requests_are_exported_as_spans_and_a_sigterm_loses_none(start_process: Start) -> None:
@@ -138,6 +144,36 @@ def test_the_clients_carry_the_trace_on(start_process: Start) -> None:
     assert len(served) == 2 and all(span.parent_span_id.hex() == PARENT_ID for span in served)
     derived = [span for span in spans if span.trace_id.hex() == "0af7651916cd43dd8448eb211c80319c"]
     assert len(derived) == 2 and all(len(span.parent_span_id) == 8 for span in derived)
+
+
+def test_a_call_from_a_trace_id_alone_is_the_root_of_its_trace(
+    start_process: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The clients recording spans too (a real tracer in this process, exporting to the same receiver): a call
+    given a trace id as its correlation id, outside any request, is a client span with no parent, and the service's
+    span is its child, so that no span of the trace names a parent the trace lacks (an orphan in trace viewers)."""
+    with otlp_receiver() as (endpoint, received):
+        process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint)
+        monkeypatch.setenv(ENDPOINT_VARIABLE, endpoint)
+        tracer = OpenTelemetryTracer()
+        tracer.set_references(References())
+        tracer.open(None)
+        for client_type in (HelloWorldRestClient, HelloWorldCommandableHttpClient):
+            client: Any = client_type()
+            client.configure(ConfigParams.from_tuples("connection.uri", url))
+            client.set_references(References.from_tuples(TRACER, tracer))
+            client.open(None)
+            assert client.greeting(TRACE_ID, "John") == "Hello, John!"
+            client.close(None)
+        tracer.unset_references()
+        process.stop()
+        spans = [span for _, span in received.wait_for(4, timeout=1.0)]
+    assert len(spans) == 4 and {span.trace_id.hex() for span in spans} == {TRACE_ID}
+    clients = [span for span in spans if span.kind == CLIENT]
+    assert {span.name for span in clients} == {"GET /hello_world/greeting", "POST /v1/hello_world/greeting"}
+    assert all(span.parent_span_id == b"" for span in clients)
+    servers = [span for span in spans if span.kind == SERVER]
+    assert sorted(span.parent_span_id for span in servers) == sorted(span.span_id for span in clients)
 
 
 def test_without_an_endpoint_opentelemetry_is_never_imported(start_process: Start) -> None:

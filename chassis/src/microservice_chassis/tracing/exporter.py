@@ -10,13 +10,15 @@ the SDK (about 10 MB, and its import time).
 import os
 import threading
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import SERVICE_NAME, OTELResourceDetector, Resource
+from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 
 from microservice_chassis.process import identity
 from microservice_chassis.tracing.request_tracer import Attributes, OpenSpan, SpanKind
@@ -68,24 +70,50 @@ class _CountingProcessor(BatchSpanProcessor):
         super().on_end(span)
 
 
+# The trace id the span being begun must have, while start_span begins one from a trace id alone: the SDK makes a
+# span with no parent the root of a trace it numbers itself, by its id generator (_TraceIds).
+_GIVEN_TRACE_ID: ContextVar[int | None] = ContextVar("chassis_given_trace_id", default=None)
+
+
+class _TraceIds(RandomIdGenerator):
+    """The SDK's random ids, but the trace id start_span gives (_GIVEN_TRACE_ID): the caller's, so not flagged as
+    random (W3C's random-trace-id flag)."""
+
+    def generate_trace_id(self) -> int:
+        given = _GIVEN_TRACE_ID.get()
+        return super().generate_trace_id() if given is None else given
+
+    def is_trace_id_random(self) -> bool:
+        return _GIVEN_TRACE_ID.get() is None
+
+
 class SpanExporter:
     """A tracer provider of its own (the global one is left to the application), batching spans to OTLP/HTTP;
     `on_dropped` hears of each span dropped while the collector cannot keep up."""
 
     def __init__(self, service_name: str, on_dropped: Callable[[int], None]) -> None:
         # The environment's OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES win over the context-info name.
+        # service.version is the project metadata's (identity.version), as --version, /status and build_info say.
         named = SERVICE_NAME in OTELResourceDetector().detect().attributes
-        resource = Resource.create({} if named else {SERVICE_NAME: service_name})
+        attributes = {SERVICE_VERSION: identity.version()} if identity.version() else {}
+        resource = Resource.create(attributes if named else {SERVICE_NAME: service_name, **attributes})
         # No exit hook: the SDK's would flush again at exit, unbounded (close bounds the one flush).
-        self._provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+        self._provider = TracerProvider(resource=resource, shutdown_on_exit=False, id_generator=_TraceIds())
         timed = any(os.environ.get(name) for name in TIMEOUT_VARIABLES)
         exporter = OTLPSpanExporter(timeout=None if timed else EXPORT_TIMEOUT)
         self._provider.add_span_processor(_CountingProcessor(exporter, on_dropped))
         self._tracer = self._provider.get_tracer(identity.name())
 
     def start_span(self, name: str, kind: SpanKind, parent: TraceContext | None, attributes: Attributes) -> OpenSpan:
-        context = None if parent is None else trace.set_span_in_context(_remote(parent), otel_context.Context())
-        span = self._tracer.start_span(name, context, _KINDS[kind], attributes)
+        if parent is not None and parent.trace_only:  # no parent span: a root, numbered by the trace id given
+            token = _GIVEN_TRACE_ID.set(int(parent.trace_id, 16))
+            try:
+                span = self._tracer.start_span(name, otel_context.Context(), _KINDS[kind], attributes)
+            finally:
+                _GIVEN_TRACE_ID.reset(token)
+        else:
+            context = None if parent is None else trace.set_span_in_context(_remote(parent), otel_context.Context())
+            span = self._tracer.start_span(name, context, _KINDS[kind], attributes)
         return ExportedSpan(span, parent.tracestate if parent else None)
 
     def close(self) -> None:

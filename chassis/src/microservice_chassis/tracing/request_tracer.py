@@ -45,7 +45,8 @@ class IRequestTracer(ABC):
 
     @abstractmethod
     def start_span(self, name: str, kind: SpanKind, parent: TraceContext | None, attributes: Attributes) -> OpenSpan:
-        """Begins a span, the child of `parent` (None: the root of a new trace)."""
+        """Begins a span, the child of `parent`; with no parent, the root of a new trace, or of `parent`'s trace
+        when it is `trace_only` (a trace id alone)."""
 
 
 def enabled_tracer(references: IReferences) -> IRequestTracer | None:

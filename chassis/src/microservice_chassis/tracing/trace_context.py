@@ -21,12 +21,18 @@ _MAX_TRACESTATE_MEMBERS = 32
 @dataclass(frozen=True)
 class TraceContext:
     """A position in a trace: its trace id, the span a call comes from (parent_id), the flags (bit 0: sampled)
-    and the vendors' tracestate, passed on unchanged."""
+    and the vendors' tracestate, passed on unchanged.
+
+    `trace_only`: the trace id alone is known (a call's correlation id that is a trace id), no span to be the
+    child of; parent_id is then made up, only so that the `traceparent` a call sends unrecorded is valid, and a
+    span begun from it has no parent (one naming a parent nobody recorded is an orphan in every trace viewer).
+    """
 
     trace_id: str
     parent_id: str
     flags: int = 0
     tracestate: str | None = None
+    trace_only: bool = False
 
     def traceparent(self) -> str:
         """The `traceparent` header naming this position, in version 00 (the one this service speaks)."""
@@ -92,11 +98,11 @@ def current() -> TraceContext | None:
 
 def outgoing(correlation_id: str | None) -> TraceContext | None:
     """The trace a client call belongs to: the request being served, if any; else, for a correlation id that is a
-    trace id, that trace, from a new parent id and sampled (the caller asks for it to be traced: a receiver
-    sampling by its parent, OpenTelemetry's default, records it); else none."""
+    trace id, that trace alone (trace_only, its parent id made up) and sampled (the caller asks for it to be
+    traced: a receiver sampling by its parent, OpenTelemetry's default, records it); else none."""
     current = _CURRENT.get()
     if current is not None:
         return current
     if correlation_id is not None and is_trace_id(correlation_id):
-        return TraceContext(correlation_id, new_span_id(), 1)
+        return TraceContext(correlation_id, new_span_id(), 1, trace_only=True)
     return None
