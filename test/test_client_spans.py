@@ -8,13 +8,12 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
-from microservice_chassis.testing import free_port, listening_port
+from microservice_chassis.testing import free_port, http_server, listening_port
 from microservice_chassis.tracing import trace_context
 from microservice_chassis.tracing.tracer import ENDPOINT_VARIABLE, OpenTelemetryTracer
 from otlp_receiver import Received, attributes, otlp_receiver
@@ -109,14 +108,8 @@ def answering(status: int, body: object) -> Iterator[tuple[str, list[dict[str, s
         def log_message(self, *_: object) -> None:
             pass
 
-    with ThreadingHTTPServer(("127.0.0.1", 0), Handler) as server:
-        thread = Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}", received
-        finally:
-            server.shutdown()
-            thread.join()
+    with http_server(Handler) as url:
+        yield url, received
 
 
 @pytest.mark.parametrize("client_type", CLIENT_TYPES, ids=lambda kind: kind.__name__)

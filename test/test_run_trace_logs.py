@@ -5,15 +5,15 @@ nobody listens on, a listener that never answers, one answering 500 slowly) cost
 import json
 import signal
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 import requests
+from microservice_chassis.testing import http_server
 from microservice_chassis.tracing.exporter import CLOSE_TIMEOUT
 from otlp_receiver import attributes, otlp_receiver
 
@@ -98,13 +98,8 @@ def collector(kind: str) -> Iterator[str]:
             def log_message(self, *_: object) -> None:
                 """Quiet."""
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Failing)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
-        finally:
-            server.shutdown()
-            server.server_close()
+        with http_server(Failing) as url:
+            yield url
         return
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
