@@ -9,6 +9,7 @@ import microservice_chassis.library_fixes  # noqa: F401 (before any pip_services
 
 import os
 import platform
+import re
 import subprocess
 import tomllib
 from pathlib import Path
@@ -16,29 +17,44 @@ from pathlib import Path
 from pip_services3_commons.errors import ConfigException
 
 from microservice_chassis.process import identity
+from microservice_chassis.process.config_reader import read_text
+from microservice_chassis.process.parameters import shown
 
 # Set by the image (deploy/Dockerfile's REVISION build argument): an image has no git checkout to ask.
 REVISION_VARIABLE = "SERVICE_REVISION"
 UNKNOWN_REVISION = "unknown"
+# What a version and a revision may be: they are printed, served and put in a metric label as they are. A version is
+# PEP 440's characters (1.0.0, 2.1rc1, 1.0+local.7); a revision a commit, a tag or a build number.
+VERSION = re.compile(r"[0-9A-Za-z.!+_-]{1,64}")
+REVISION = re.compile(r"[0-9A-Za-z._-]{1,64}")
 # git answers in milliseconds; a hung one (a network file system) must not hold the start.
 GIT_TIMEOUT = 2.0
 
 
 def read_version(project_path: Path) -> str:
-    """The `version` of the `[project]` table of `project_path` (PEP 621): one line naming what is wrong otherwise."""
+    """The `version` of the `[project]` table of `project_path` (PEP 621), read as the config file is (bounded, a
+    FIFO or a device refused unread); a ConfigException in one line naming the file otherwise."""
+    text = read_text(None, str(project_path), "Project file")
     try:
-        with project_path.open("rb") as project:
-            version = tomllib.load(project).get("project", {}).get("version")
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigException(None, "NO_VERSION", f"Cannot read the version from {project_path}: {error}") from None
+        project = tomllib.loads(text).get("project")
+    except (tomllib.TOMLDecodeError, RecursionError) as error:  # RecursionError: arrays nested thousands deep
+        raise ConfigException(None, "NO_VERSION", f"Project file {project_path} is not TOML: {error}") from None
+    version = project.get("version") if isinstance(project, dict) else None
     if not isinstance(version, str) or not version.strip():
         raise ConfigException(None, "NO_VERSION", f'{project_path} has no [project] version (e.g. version = "1.0.0")')
+    if not VERSION.fullmatch(version):
+        raise ConfigException(
+            None, "INVALID_VERSION", f"{project_path}: version {shown(version)} is not a version (PEP 440, e.g. 1.0.0)"
+        )
     return version
 
 
 def read_revision(directory: Path) -> str:
     """$SERVICE_REVISION when set, else the commit of the git checkout `directory` is in, else "unknown"."""
     given = os.environ.get(REVISION_VARIABLE, "").strip()
+    if given and not REVISION.fullmatch(given):
+        problem = "is not a revision (1-64 letters, digits, '.', '_', '-')"
+        raise ConfigException(None, "INVALID_REVISION", f"{REVISION_VARIABLE}={shown(given)} {problem}")
     if given:
         return given
     try:

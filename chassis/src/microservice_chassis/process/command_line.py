@@ -7,11 +7,11 @@ pip_services3_container 3.2.5's ProcessContainer ignored what it did not know (`
 import argparse
 import os
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from microservice_chassis.process import build_info, identity
+from microservice_chassis.process import identity
 from microservice_chassis.process.config_reader import placeholders
 from microservice_chassis.process.environment import VARIABLES
 from microservice_chassis.process.parameters import Parameter, check_parameters
@@ -23,6 +23,19 @@ class Invocation:
 
     config_path: str | None  # None: the service's own config.yml
     parameters: dict[str, str]
+
+
+class VersionAction(argparse.Action):
+    """`--version`: prints `version_line()`, read only when asked (argparse's own takes the text when the parser is
+    made, so a project file it cannot read would fail `--help` too)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, version_line: Callable[[], str], help: str) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=help)
+        self._version_line = version_line
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        print(self._version_line())  # on stdout, as argparse's own version action
+        parser.exit()
 
 
 def key_value(text: str) -> tuple[str, str]:
@@ -54,15 +67,18 @@ def variables_help() -> str:
 
 
 def parse_command_line(
-    table: Sequence[Parameter], default_config: Path, args: Sequence[str] | None = None
+    table: Sequence[Parameter],
+    default_config: Path,
+    version_line: Callable[[], str],
+    args: Sequence[str] | None = None,
 ) -> Invocation:
-    """Parses `args` (sys.argv's by default) for a service whose parameters are `table` and whose config file is
-    `default_config`, and merges the environment into the parameters, the
-    environment winning as in ProcessContainer. `--help` and a mistake end here through SystemExit (0 and
+    """Parses `args` (sys.argv's by default) for a service whose parameters are `table`, whose config file is
+    `default_config` and whose `--version` prints `version_line()`, and merges the environment into the parameters,
+    the environment winning as in ProcessContainer. `--help` and a mistake end here through SystemExit (0 and
     2), as does a `-p` key that the config file has no placeholder for (a typo, which the template would
     ignore); a parameter with a wrong value raises ValueError naming it. The environment is not checked
     for unknown names: it holds many variables that are not meant for the service."""
-    command_line = parser(table)
+    command_line = parser(table, version_line)
     options = command_line.parse_args(args)
     config_path = options.config or str(default_config)
     known = placeholders(config_path)
@@ -75,7 +91,7 @@ def parse_command_line(
     return Invocation(options.config, parameters)
 
 
-def parser(table: Sequence[Parameter]) -> argparse.ArgumentParser:
+def parser(table: Sequence[Parameter], version_line: Callable[[], str]) -> argparse.ArgumentParser:
     result = argparse.ArgumentParser(
         prog="run.py",
         description=textwrap.fill(
@@ -89,9 +105,7 @@ def parser(table: Sequence[Parameter]) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         allow_abbrev=False,
     )
-    result.add_argument(
-        "--version", action="version", version=build_info.version_line(), help="show the version and exit"
-    )
+    result.add_argument("--version", action=VersionAction, version_line=version_line, help="show the version and exit")
     result.add_argument(
         "-c",
         "--config",

@@ -40,30 +40,32 @@ FILE_KINDS = {
 }
 
 
-def read_text(correlation_id: str | None, path: str) -> str:
-    """The text of the config file `path`, or a ConfigException saying in one line why not: not found, not a
-    regular file (and what it is), not readable, larger than MAX_CONFIG_BYTES, not UTF-8.
+def read_text(correlation_id: str | None, path: str, what: str = "Config file") -> str:
+    """The text of the config file `path` (or of another file the start reads, `what` naming it), or a
+    ConfigException saying in one line why not: not found, not a regular file (and what it is), not readable, larger
+    than MAX_CONFIG_BYTES, not UTF-8.
 
     Opened with O_NONBLOCK so that a FIFO without a writer cannot block the start (it is then refused as not a
     regular file), and read to at most one byte beyond the bound, so that a file growing meanwhile cannot either."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise ConfigException(correlation_id, "FILE_NOT_FOUND", f"Config file {path} was not found") from None
+        raise ConfigException(correlation_id, "FILE_NOT_FOUND", f"{what} {path} was not found") from None
     except PermissionError as error:
         raise ConfigException(
-            correlation_id, "FILE_NOT_READABLE", f"Config file {path} is not readable: {error.strerror}"
+            correlation_id, "FILE_NOT_READABLE", f"{what} {path} is not readable: {error.strerror}"
         ) from None
     except OSError as error:
         raise ConfigException(
-            correlation_id, "FILE_NOT_READABLE", f"Config file {path} cannot be opened: {error.strerror}"
+            correlation_id, "FILE_NOT_READABLE", f"{what} {path} cannot be opened: {error.strerror}"
         ) from None
     try:
         kind = stat.S_IFMT(os.fstat(descriptor).st_mode)
         if kind != stat.S_IFREG:
-            what = FILE_KINDS.get(kind, "a special file")
             raise ConfigException(
-                correlation_id, "NOT_A_FILE", f"Config file {path} is not a regular file: it is {what}"
+                correlation_id,
+                "NOT_A_FILE",
+                f"{what} {path} is not a regular file: it is {FILE_KINDS.get(kind, 'a special file')}",
             )
         chunks: list[bytes] = []
         size = 0
@@ -72,7 +74,7 @@ def read_text(correlation_id: str | None, path: str) -> str:
             size += len(chunk)
     except OSError as error:
         raise ConfigException(
-            correlation_id, "FILE_NOT_READABLE", f"Config file {path} is not readable: {error.strerror}"
+            correlation_id, "FILE_NOT_READABLE", f"{what} {path} is not readable: {error.strerror}"
         ) from None
     finally:
         os.close(descriptor)
@@ -80,14 +82,14 @@ def read_text(correlation_id: str | None, path: str) -> str:
         raise ConfigException(
             correlation_id,
             "FILE_TOO_LARGE",
-            f"Config file {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB ({MAX_CONFIG_BYTES:,} bytes), the limit",
+            f"{what} {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB ({MAX_CONFIG_BYTES:,} bytes), the limit",
         )
     data = b"".join(chunks)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ConfigException(
-            correlation_id, "NOT_UTF8", f"Config file {path} is not UTF-8: {error.reason} at byte {error.start:,}"
+            correlation_id, "NOT_UTF8", f"{what} {path} is not UTF-8: {error.reason} at byte {error.start:,}"
         ) from None
 
 

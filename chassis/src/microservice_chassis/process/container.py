@@ -58,7 +58,7 @@ class ChassisProcess(ProcessContainer):
     ) -> None:
         super().__init__(name, description)
         identity.declare(name, description)
-        identity.declare_build(read_version(project_path), read_revision(project_path.parent))
+        self._project_path = project_path
         self._config_path = str(config_path)
         self._logger = UtcConsoleLogger()
         self._stop_signals = stop_signals
@@ -70,7 +70,17 @@ class ChassisProcess(ProcessContainer):
 
     def parse_command_line(self, args: list[str] | None = None) -> Invocation:
         """The command line (sys.argv's by default) as this service reads it: its parameters, its config file."""
-        return parse_command_line(self.parameters, Path(self._config_path), args)
+        return parse_command_line(self.parameters, Path(self._config_path), self._version_line, args)
+
+    def declare_build(self) -> None:
+        """Reads the service's version and revision (process/build_info.py) for every line, span and metric: at
+        `--version`, and before the config is read; not when the process is made, so that `--help` answers whatever
+        the project file holds."""
+        identity.declare_build(read_version(self._project_path), read_revision(self._project_path.parent))
+
+    def _version_line(self) -> str:
+        self.declare_build()
+        return build_info.version_line()
 
     def run(self, invocation: Invocation | None = None) -> None:
         """Opens the container as `invocation` (by default: sys.argv's) asks, waits for a stop signal, closes.
@@ -85,6 +95,7 @@ class ChassisProcess(ProcessContainer):
             self._stop_signals = StopSignals()
             self._stop_signals.install()
         correlation_id = self._info.name
+        self.declare_build()
         path = invocation.config_path or self._config_path
         self.read_config_from_file(correlation_id, path, ConfigParams(invocation.parameters))
         if not self._stop_signals.requested:
