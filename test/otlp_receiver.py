@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from microservice_chassis.testing import http_server
+from microservice_chassis.testing import Certificate, http_server
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -37,9 +37,9 @@ def attributes(items: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def otlp_receiver() -> Iterator[tuple[str, Received]]:
-    """Serves OTLP/HTTP on 127.0.0.1 at a free port; yields its base URL (for OTEL_EXPORTER_OTLP_ENDPOINT) and what
-    it received."""
+def otlp_receiver(certificate: Certificate | None = None) -> Iterator[tuple[str, Received]]:
+    """Serves OTLP/HTTP on 127.0.0.1 at a free port, over TLS with `certificate` if given; yields its base URL (for
+    OTEL_EXPORTER_OTLP_ENDPOINT) and what it received."""
     received = Received()
 
     class Handler(BaseHTTPRequestHandler):
@@ -65,5 +65,5 @@ def otlp_receiver() -> Iterator[tuple[str, Received]]:
         def log_message(self, *_: object) -> None:
             pass
 
-    with http_server(Handler) as url:
+    with http_server(Handler, certificate) as url:
         yield url, received

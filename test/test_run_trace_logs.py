@@ -9,11 +9,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
+import certifi
 import pytest
 import requests
-from microservice_chassis.testing import http_server
+from microservice_chassis.testing import http_server, self_signed_certificate
 from microservice_chassis.tracing.exporter import CLOSE_TIMEOUT
 from otlp_receiver import attributes, otlp_receiver
 
@@ -184,3 +186,22 @@ def test_spans_beyond_the_queue_are_dropped_and_counted(start_process: Start) ->
     (dropped,) = [line for line in metrics.splitlines() if line.startswith("tracing_dropped_spans_total ")]
     # 20, less the 4 queued and the batches of 2 taken for export (the first blocks 2 s on the silent collector).
     assert 10 <= float(dropped.split()[1]) <= 16
+
+
+def test_a_collector_with_a_ca_of_its_own_gets_the_spans_whatever_requests_ca_bundle_says(
+    start_process: Start, tmp_path: Path
+) -> None:
+    """OTEL_EXPORTER_OTLP_CERTIFICATE names the collector's CA; REQUESTS_CA_BUNDLE, set in many images to the system
+    bundle, overrode it (library_fixes/otlp_transport.py)."""
+    certificate = self_signed_certificate(tmp_path)
+    with otlp_receiver(certificate) as (endpoint, received):
+        process, url = start_process(
+            OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+            OTEL_EXPORTER_OTLP_CERTIFICATE=str(certificate.cert),
+            REQUESTS_CA_BUNDLE=certifi.where(),
+        )
+        requests.get(f"{url}/hello_world/greeting", timeout=5)
+        assert process.stop() == 0
+        ((_, span),) = received.wait_for(1, timeout=1.0)
+    assert span.name == "GET /hello_world/greeting"
+    assert "CERTIFICATE_VERIFY_FAILED" not in process.output

@@ -19,6 +19,7 @@ from microservice_chassis.library_fixes.loggers import (
     UtcConsoleLogger,
     utc_console_logger_factory,
 )
+from microservice_chassis.library_fixes.otlp_transport import CertificateKeepingSession
 
 import importlib.util
 import inspect
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import cast
 
 import bottle
+import certifi
 import pytest
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.http.rsgi_bridge import CORRELATION_ID_KEY
@@ -46,6 +48,11 @@ from microservice_chassis.services.body_policy import (
     json_depth,
     read_json_object,
 )
+from microservice_chassis.testing import http_server, self_signed_certificate
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.convert import JsonConverter
 from pip_services3_commons.errors import BadRequestException, InvocationException
@@ -535,3 +542,38 @@ def test_canary_value_comparison_rule_compares_another_type_through_not_implemen
     else:
         with pytest.warns(DeprecationWarning, match="NotImplemented"):
             rule.validate("times", None, "2", results)
+
+
+def test_the_otlp_exporter_still_lets_requests_ca_bundle_override_its_certificate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """opentelemetry-exporter-http-transport 0.66b2 makes the certificate given its Session's `verify`, which requests
+    lets REQUESTS_CA_BUNDLE override: a collector with a CA of its own is refused. CertificateKeepingSession
+    (library_fixes/otlp_transport.py) passes it with each request."""
+    certificate = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certifi.where())
+    received: list[str] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            received.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    finished = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(finished))
+    provider.get_tracer("canary").start_span("one").end()
+    spans = finished.get_finished_spans()
+    with http_server(Collector, certificate) as url:
+        endpoint, ca = f"{url}/v1/traces", str(certificate.cert)
+        stock = OTLPSpanExporter(endpoint, certificate_file=ca, timeout=1)
+        fixed = OTLPSpanExporter(endpoint, certificate_file=ca, timeout=1, session=CertificateKeepingSession())
+        assert stock.export(spans) == SpanExportResult.FAILURE  # the defect
+        assert fixed.export(spans) == SpanExportResult.SUCCESS
+    assert received == ["/v1/traces"]

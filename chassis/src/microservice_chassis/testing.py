@@ -15,12 +15,14 @@ import os
 import resource
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -97,15 +99,42 @@ def address_of(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
+@dataclass(frozen=True)
+class Certificate:
+    cert: Path  # PEM: the certificate, its own CA
+    key: Path
+
+
+def self_signed_certificate(directory: Path) -> Certificate:
+    """A certificate for 127.0.0.1 signed by itself, made by openssl (the test is skipped where there is none): a
+    server with a CA of its own, as a private collector has."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed here")
+    certificate = Certificate(directory / "cert.pem", directory / "key.pem")
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(certificate.key), "-out", str(certificate.cert)],
+        check=True, capture_output=True, timeout=30,
+    )  # fmt: skip
+    return certificate
+
+
 @contextmanager
-def http_server(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 at a free port, `handler` answering on a thread per request; yields its base
-    URL, and stops it on the way out."""
+def http_server(handler: type[BaseHTTPRequestHandler], certificate: Certificate | None = None) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 at a free port, `handler` answering on a thread per request, over TLS with
+    `certificate` when given; yields its base URL, and stops it on the way out."""
     with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        scheme = "http"
+        if certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certificate.cert, certificate.key)
+            server.socket = context.wrap_socket(server.socket, server_side=True)
+            scheme = "https"
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
+            yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
         finally:
             server.shutdown()
             thread.join()

@@ -14,6 +14,7 @@ tests/test_library_fixes.py checks that no module forgets it.
 - clients: the HTTP clients' timeouts and instrumentation
 - rest_service: the REST services' error bodies, correlation id, tracer and results
 - process_exit: the exit without interpreter finalization, and cheroot's skipped version lookup
+- otlp_transport: the OTLP exporter's CA certificate, which REQUESTS_CA_BUNDLE overrode
 
 tests/test_library_defects.py holds the canary of each: the day upstream fixes a defect, its test fails.
 """

@@ -7,6 +7,8 @@ Imported by OpenTelemetryTracer only when tracing is on: a service without OTEL_
 the SDK (about 10 MB, and its import time).
 """
 
+from microservice_chassis.library_fixes.otlp_transport import CertificateKeepingSession
+
 import os
 import threading
 from collections.abc import Callable
@@ -100,7 +102,7 @@ class SpanExporter:
         # No exit hook: the SDK's would flush again at exit, unbounded (close bounds the one flush).
         self._provider = TracerProvider(resource=resource, shutdown_on_exit=False, id_generator=_TraceIds())
         timed = any(os.environ.get(name) for name in TIMEOUT_VARIABLES)
-        exporter = OTLPSpanExporter(timeout=None if timed else EXPORT_TIMEOUT)
+        exporter = OTLPSpanExporter(timeout=None if timed else EXPORT_TIMEOUT, session=CertificateKeepingSession())
         self._provider.add_span_processor(_CountingProcessor(exporter, on_dropped))
         self._tracer = self._provider.get_tracer(identity.name())
 
