@@ -190,3 +190,18 @@ def test_with_an_endpoint_opentelemetry_is_imported(start_process: Start) -> Non
         process, _ = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, PYTHONPROFILEIMPORTTIME="1")
         process.stop()
     assert re.search(r"\|\s+opentelemetry\.sdk\.trace\b", process.output)
+
+
+def test_a_refusal_on_a_route_names_it_in_the_span_as_in_the_metrics(start_process: Start) -> None:
+    """In maintenance (a 503 before any handler) and for a method the route does not take (405): the span is named
+    by the route, as http_requests_total counts the answer under it."""
+    with otlp_receiver() as (endpoint, received):
+        process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, MAINTENANCE="true")
+        assert requests.get(f"{url}/hello_world/greeting", timeout=5).status_code == 503
+        assert requests.delete(f"{url}/hello_world/greeting", timeout=5).status_code == 503
+        scrape = requests.get(f"{url}/metrics", timeout=5).text
+        process.stop()
+        spans = received.wait_for(2, timeout=1.0)
+    assert sorted(span.name for _, span in spans) == ["DELETE /hello_world/greeting", "GET /hello_world/greeting"]
+    assert {attributes(span.attributes)["http.route"] for _, span in spans} == {"/hello_world/greeting"}
+    assert 'http_requests_total{method="DELETE",route="/hello_world/greeting",status="503"} 1.0' in scrape

@@ -114,6 +114,11 @@ class RequestPipeline:
         # A request the guards refused (or a preflight) has no head: its Origin is read from the request itself.
         origin = head.headers.get("HTTP_ORIGIN") if head else scope.headers.get("origin")
         headers += self._decorations.headers(origin, self.drain.closing or unread_body)
+        route = head.route if head else None
+        if route is None and status in ROUTE_REFUSALS:
+            route = refused_route(self._app.router, scope.method, scope.path)
+            if span is not None:
+                span.route = route  # the span and the metrics name the same route
         # No await in here: the access line names the request's trace (the current one is set only around code that
         # does not yield to another request).
         with trace_context.serving(span.context if span is not None else head.trace if head is not None else None):
@@ -122,9 +127,6 @@ class RequestPipeline:
             # Logged before the answer leaves: whoever reads the answer finds its line already written.
             elapsed_ms = (time.perf_counter() - started) * 1000
             self._access_log.log(correlation_id, scope.method, scope.path, status, elapsed_ms)
-        route = head.route if head else None
-        if route is None and status in ROUTE_REFUSALS:
-            route = refused_route(self._app.router, scope.method, scope.path)
         try:
             if large is None:
                 protocol.response_bytes(status, headers, body)
