@@ -3,6 +3,7 @@ and OpenTelemetry spans exported to a real OTLP/HTTP receiver only when OTEL_EXP
 
 import json
 import re
+import subprocess
 import time
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,7 @@ TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_ID = "00f067aa0ba902b7"
 TRACEPARENT = f"00-{TRACE_ID}-{PARENT_ID}-01"
 Start = Callable[..., tuple[RunningProcess, str]]
+RunToExit = Callable[..., subprocess.CompletedProcess[str]]
 SERVER, CLIENT = 2, 3  # OTLP's Span.SpanKind
 STATUS_ERROR = 2  # OTLP's Status.StatusCode
 TRACER = Descriptor("chassis", "tracer", "opentelemetry", "default", "1.0")
@@ -205,3 +207,28 @@ def test_a_refusal_on_a_route_names_it_in_the_span_as_in_the_metrics(start_proce
     assert sorted(span.name for _, span in spans) == ["DELETE /hello_world/greeting", "GET /hello_world/greeting"]
     assert {attributes(span.attributes)["http.route"] for _, span in spans} == {"/hello_world/greeting"}
     assert 'http_requests_total{method="DELETE",route="/hello_world/greeting",status="503"} 1.0' in scrape
+
+
+@pytest.mark.parametrize("off", [{"OTEL_TRACES_EXPORTER": "none"}, {"OTEL_SDK_DISABLED": "TRUE"}], ids=str)
+def test_the_standard_variables_turn_tracing_off(start_process: Start, off: dict[str, str]) -> None:
+    """The SDK reads them only in its auto-configuration: they were ignored and the spans sent. Any span is sent
+    by the time the process has exited (the tracer flushes on the way out)."""
+    with otlp_receiver() as (endpoint, received):
+        process, url = start_process(OTEL_EXPORTER_OTLP_ENDPOINT=endpoint, **off)
+        requests.get(f"{url}/hello_world/greeting", timeout=5)
+        assert process.stop() == 0
+        assert received.spans == []
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"), ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"),
+     ("OTEL_TRACES_EXPORTER", "zipkin")],
+)  # fmt: skip
+def test_an_exporter_or_protocol_not_spoken_stops_the_start_in_one_line(
+    run_to_exit: RunToExit, variable: str, value: str
+) -> None:
+    done = run_to_exit(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", **{variable: value})
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
+    # Told by the container as the tracer's failure to configure: "Cannot locate reference: chassis:tracer:...: "
+    assert done.stderr.startswith(f"{SERVICE_NAME}: ") and f": {variable}='{value}': this service " in done.stderr

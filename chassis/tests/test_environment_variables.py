@@ -6,9 +6,21 @@ from microservice_chassis.http.spans import EXCLUDED_URLS_VARIABLE
 from microservice_chassis.process.build_info import REVISION_VARIABLE
 from microservice_chassis.process.command_line import parser
 from microservice_chassis.process.environment import VARIABLES
-from microservice_chassis.tracing.tracer import ENDPOINT_VARIABLE
+from microservice_chassis.tracing.tracer import (
+    DISABLED_VARIABLE,
+    ENDPOINT_VARIABLE,
+    EXPORTER_VARIABLE,
+    PROTOCOL_VARIABLES,
+)
 
-READ_BY_THE_CHASSIS = {REVISION_VARIABLE, ENDPOINT_VARIABLE, EXCLUDED_URLS_VARIABLE}
+READ_BY_THE_CHASSIS = {
+    REVISION_VARIABLE,
+    ENDPOINT_VARIABLE,
+    EXCLUDED_URLS_VARIABLE,
+    DISABLED_VARIABLE,
+    EXPORTER_VARIABLE,
+    PROTOCOL_VARIABLES[1],
+}
 
 
 def test_help_lists_every_variable_with_what_it_does() -> None:

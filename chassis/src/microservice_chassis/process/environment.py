@@ -14,9 +14,15 @@ VARIABLES: tuple[tuple[str, str], ...] = (
     ("OTEL_EXPORTER_OTLP_ENDPOINT", "the OTLP/HTTP collector (http://collector:4318) spans are sent to, at "
                                     "<URL>/v1/traces; unset: no tracing, and OpenTelemetry is not even imported"),
     ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the whole URL spans are sent to instead (with the above set)"),
-    ("OTEL_EXPORTER_OTLP_HEADERS", "headers sent with every export, key=value,... (an API key)"),
+    ("OTEL_EXPORTER_OTLP_HEADERS", "headers sent with every export, key=value,... (an API key); "
+                                   "OTEL_EXPORTER_OTLP_TRACES_HEADERS wins"),
+    ("OTEL_SDK_DISABLED", "true: no tracing, whatever the above"),
+    ("OTEL_TRACES_EXPORTER", "otlp (the default), or none for no tracing; any other is refused at the start"),
+    ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf, the only one spoken (so is OTEL_EXPORTER_OTLP_TRACES_PROTOCOL); "
+                                    "any other is refused at the start"),
     ("OTEL_EXPORTER_OTLP_TIMEOUT", "seconds an export may take, retries included (shorter by default here than the "
-                                   "SDK's 10: chassis/docs/process.md, Tracing)"),
+                                   "SDK's 10: chassis/docs/process.md, Tracing); OTEL_EXPORTER_OTLP_TRACES_TIMEOUT "
+                                   "wins"),
     ("OTEL_EXPORTER_OTLP_COMPRESSION", "gzip, or none"),
     ("OTEL_EXPORTER_OTLP_CERTIFICATE", "the CA bundle that verifies an https collector"),
     ("OTEL_SERVICE_NAME", "the spans' service.name (default: the service's name)"),
@@ -25,6 +31,7 @@ VARIABLES: tuple[tuple[str, str], ...] = (
     ("OTEL_BSP_MAX_QUEUE_SIZE", "spans waiting to be sent (default 2048); more are dropped and counted in "
                                 "tracing_dropped_spans_total"),
     ("OTEL_BSP_SCHEDULE_DELAY", "milliseconds between exports (default 5000); the stop sends what is left"),
+    ("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", "spans sent at most in one export (default 512)"),
     ("OTEL_PYTHON_EXCLUDED_URLS", "comma-separated regular expressions of the URLs not traced (default: /heartbeat, "
                                   "/status, /metrics)"),
 )  # fmt: skip
