@@ -15,7 +15,8 @@ import pytest
 from microservice_chassis.http.endpoint import GranianHttpEndpoint
 from microservice_chassis.testing import free_port, http_server, listening_port
 from microservice_chassis.tracing import trace_context
-from microservice_chassis.tracing.tracer import ENDPOINT_VARIABLE, OpenTelemetryTracer
+from microservice_chassis.tracing.settings import ENDPOINT_VARIABLE
+from microservice_chassis.tracing.tracer import OpenTelemetryTracer
 from otlp_receiver import Received, attributes, otlp_receiver
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException, InvocationException

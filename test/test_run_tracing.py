@@ -12,8 +12,9 @@ import pytest
 import requests
 from microservice_chassis.testing import address_of, raw_request
 from microservice_chassis.tracing import trace_context
+from microservice_chassis.tracing.settings import ENDPOINT_VARIABLE
 from microservice_chassis.tracing.trace_context import TraceContext
-from microservice_chassis.tracing.tracer import ENDPOINT_VARIABLE, OpenTelemetryTracer
+from microservice_chassis.tracing.tracer import OpenTelemetryTracer
 from otlp_receiver import attributes, otlp_receiver
 from pip_services3_commons.config import ConfigParams
 from pip_services3_commons.errors import BadRequestException
@@ -231,4 +232,4 @@ def test_an_exporter_or_protocol_not_spoken_stops_the_start_in_one_line(
     done = run_to_exit(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:9", **{variable: value})
     assert done.returncode == 1 and done.stderr.count("\n") == 1
     # Told by the container as the tracer's failure to configure: "Cannot locate reference: chassis:tracer:...: "
-    assert done.stderr.startswith(f"{SERVICE_NAME}: ") and f": {variable}='{value}': this service " in done.stderr
+    assert done.stderr.startswith(f"{SERVICE_NAME}: ") and f": {variable}='{value}' is not a" in done.stderr

@@ -15,6 +15,8 @@ def test_the_version_is_the_project_tables(tmp_path: Path) -> None:
     project = tmp_path / "pyproject.toml"
     project.write_text('[project]\nname = "orders"\nversion = "2.3.4rc1"\n\n[tool.ruff]\nline-length = 120\n')
     assert read_version(project) == "2.3.4rc1"
+    project.write_text('[project]\nversion = "1.0.0.post2.dev1"\n')
+    assert read_version(project) == "1.0.0.post2.dev1"
 
 
 @pytest.mark.parametrize(
@@ -25,15 +27,17 @@ def test_the_version_is_the_project_tables(tmp_path: Path) -> None:
         ("[project]\nversion = " + "[" * 3000 + "\n", "Project file {path} is not TOML"),
         ('[tool.x]\nversion = "1"\n', "{path} has no [project] version"),
         ('project = "x"\n', "{path} has no [project] version"),
-        ("[project]\nversion = 1\n", "{path} has no [project] version"),
+        ("[project]\nversion = 1\n", "{path}: version is a int, not a string"),
+        ('[project]\nversion = "banana"\n', "{path}: version 'banana' is not a PEP 440 version"),
+        ('[project]\nversion = "1.0+local.7"\n', "{path}: version '1.0+local.7' is not a PEP 440 version"),
         ('[project]\nversion = " "\n', "{path} has no [project] version"),
-        ('[project]\nversion = "1.0\\n\\u001b[31mred"\n', "{path}: version '1.0\\n\\x1b[31mred' is not a version"),
+        ('[project]\nversion = "1.0\\n\\u001b[31mred"\n', "{path}: version '1.0\\n\\x1b[31mred' is not a PEP 440"),
         (f'[project]\nversion = "{"1" * 65}"\n', "{path}: version '11111"),
-        ("# " + "x" * 70_000 + "\n", "Project file {path} is larger than 64 KiB"),
+        ("# " + "x" * 17_000 + "\n", "Project file {path} is larger than 16 KiB"),
         ("\udcff", "Project file {path} is not UTF-8"),
     ],
-    ids=["missing", "not-toml", "nested", "no-project-table", "project-not-a-table", "not-a-string", "blank",
-         "control-characters", "too-long", "too-large", "not-utf-8"],
+    ids=["missing", "not-toml", "nested", "no-project-table", "project-not-a-table", "not-a-string", "not-pep-440",
+         "local-version", "blank", "control-characters", "too-long", "too-large", "not-utf-8"],
 )  # fmt: skip
 def test_no_version_is_one_line_naming_the_file(tmp_path: Path, text: str | None, problem: str) -> None:
     project = tmp_path / "pyproject.toml"

@@ -6,7 +6,7 @@ from microservice_chassis.http.spans import EXCLUDED_URLS_VARIABLE
 from microservice_chassis.process.build_info import REVISION_VARIABLE
 from microservice_chassis.process.command_line import parser
 from microservice_chassis.process.environment import VARIABLES
-from microservice_chassis.tracing.tracer import (
+from microservice_chassis.tracing.settings import (
     DISABLED_VARIABLE,
     ENDPOINT_VARIABLE,
     EXPORTER_VARIABLE,

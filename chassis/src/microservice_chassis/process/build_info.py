@@ -14,6 +14,7 @@ import subprocess
 import tomllib
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
 from pip_services3_commons.errors import ConfigException
 
 from microservice_chassis.process import identity
@@ -23,10 +24,13 @@ from microservice_chassis.process.parameters import shown
 # Set by the image (deploy/Dockerfile's REVISION build argument): an image has no git checkout to ask.
 REVISION_VARIABLE = "SERVICE_REVISION"
 UNKNOWN_REVISION = "unknown"
-# What a version and a revision may be: they are printed, served and put in a metric label as they are. A version is
-# PEP 440's characters (1.0.0, 2.1rc1, 1.0+local.7); a revision a commit, a tag or a build number.
-VERSION = re.compile(r"[0-9A-Za-z.!+_-]{1,64}")
-REVISION = re.compile(r"[0-9A-Za-z._-]{1,64}")
+# What a version and a revision may be: they are printed, served, put in a metric label and an image tag as they are.
+# A version is PEP 440's (1.0.0, 2.1rc1) in an image tag's characters (no epoch `!`, no local `+`); a revision a
+# commit, a tag or a build number.
+TAG_SAFE = re.compile(r"[0-9A-Za-z._-]{1,64}")
+REVISION = TAG_SAFE
+# A pyproject.toml is a few KiB; tomllib's time grows with the square of a dotted key's parts (16 KiB of them: 0.85 s).
+MAX_PROJECT_BYTES = 16 * 1024
 # git answers in milliseconds; a hung one (a network file system) must not hold the start.
 GIT_TIMEOUT = 2.0
 
@@ -34,19 +38,36 @@ GIT_TIMEOUT = 2.0
 def read_version(project_path: Path) -> str:
     """The `version` of the `[project]` table of `project_path` (PEP 621), read as the config file is (bounded, a
     FIFO or a device refused unread); a ConfigException in one line naming the file otherwise."""
-    text = read_text(None, str(project_path), "Project file")
+    text = read_text(None, str(project_path), "Project file", MAX_PROJECT_BYTES)
     try:
         project = tomllib.loads(text).get("project")
     except (tomllib.TOMLDecodeError, RecursionError) as error:  # RecursionError: arrays nested thousands deep
         raise ConfigException(None, "NO_VERSION", f"Project file {project_path} is not TOML: {error}") from None
-    version = project.get("version") if isinstance(project, dict) else None
-    if not isinstance(version, str) or not version.strip():
-        raise ConfigException(None, "NO_VERSION", f'{project_path} has no [project] version (e.g. version = "1.0.0")')
-    if not VERSION.fullmatch(version):
+    version = project.get("version", "") if isinstance(project, dict) else ""
+    if not isinstance(version, str):
         raise ConfigException(
-            None, "INVALID_VERSION", f"{project_path}: version {shown(version)} is not a version (PEP 440, e.g. 1.0.0)"
+            None,
+            "INVALID_VERSION",
+            f'{project_path}: version is a {type(version).__name__}, not a string (e.g. version = "1.0.0")',
+        )
+    if not version.strip():
+        raise ConfigException(None, "NO_VERSION", f'{project_path} has no [project] version (e.g. version = "1.0.0")')
+    if not (TAG_SAFE.fullmatch(version) and is_pep440(version)):
+        raise ConfigException(
+            None,
+            "INVALID_VERSION",
+            f"{project_path}: version {shown(version)} is not a PEP 440 version in an image tag's characters "
+            "(e.g. 1.0.0, 2.1rc1; no epoch '!' or local '+')",
         )
     return version
+
+
+def is_pep440(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
 
 
 def read_revision(directory: Path) -> str:

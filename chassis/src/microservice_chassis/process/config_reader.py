@@ -40,10 +40,10 @@ FILE_KINDS = {
 }
 
 
-def read_text(correlation_id: str | None, path: str, what: str = "Config file") -> str:
-    """The text of the config file `path` (or of another file the start reads, `what` naming it), or a
-    ConfigException saying in one line why not: not found, not a regular file (and what it is), not readable, larger
-    than MAX_CONFIG_BYTES, not UTF-8.
+def read_text(correlation_id: str | None, path: str, what: str = "Config file", limit: int = MAX_CONFIG_BYTES) -> str:
+    """The text of the config file `path` (or of another file the start reads, `what` naming it, at most `limit`
+    bytes), or a ConfigException saying in one line why not: not found, not a regular file (and what it is), not
+    readable, larger than the limit, not UTF-8.
 
     Opened with O_NONBLOCK so that a FIFO without a writer cannot block the start (it is then refused as not a
     regular file), and read to at most one byte beyond the bound, so that a file growing meanwhile cannot either."""
@@ -69,7 +69,7 @@ def read_text(correlation_id: str | None, path: str, what: str = "Config file") 
             )
         chunks: list[bytes] = []
         size = 0
-        while size <= MAX_CONFIG_BYTES and (chunk := os.read(descriptor, MAX_CONFIG_BYTES + 1 - size)):
+        while size <= limit and (chunk := os.read(descriptor, limit + 1 - size)):
             chunks.append(chunk)
             size += len(chunk)
     except OSError as error:
@@ -78,11 +78,11 @@ def read_text(correlation_id: str | None, path: str, what: str = "Config file") 
         ) from None
     finally:
         os.close(descriptor)
-    if size > MAX_CONFIG_BYTES:
+    if size > limit:
         raise ConfigException(
             correlation_id,
             "FILE_TOO_LARGE",
-            f"{what} {path} is larger than {MAX_CONFIG_BYTES // 1024} KiB ({MAX_CONFIG_BYTES:,} bytes), the limit",
+            f"{what} {path} is larger than {limit // 1024} KiB ({limit:,} bytes), the limit",
         )
     data = b"".join(chunks)
     try:

@@ -12,52 +12,23 @@ import os
 from typing import TYPE_CHECKING
 
 from pip_services3_commons.config import ConfigParams, IConfigurable
-from pip_services3_commons.errors import ConfigException
 from pip_services3_commons.refer import Descriptor, IReferenceable, IReferences, IUnreferenceable
 from pip_services3_commons.run import IOpenable
 from pip_services3_components.count import CompositeCounters
 from pip_services3_components.trace import ITracer, TraceTiming
 
 from microservice_chassis.process import identity
-from microservice_chassis.process.parameters import shown
 from microservice_chassis.tracing import sdk_log
 from microservice_chassis.tracing.request_tracer import Attributes, IRequestTracer, OpenSpan, SpanKind
+from microservice_chassis.tracing.settings import ENDPOINT_VARIABLE, tracing_wanted
 from microservice_chassis.tracing.trace_context import TraceContext, new_span_id
 
 if TYPE_CHECKING:
     from microservice_chassis.tracing.exporter import SpanExporter
 
-# The standard variable naming where spans go; the exporter reads it (and the other OTEL_* variables) itself.
-ENDPOINT_VARIABLE = "OTEL_EXPORTER_OTLP_ENDPOINT"
-DISABLED_VARIABLE = "OTEL_SDK_DISABLED"
-EXPORTER_VARIABLE = "OTEL_TRACES_EXPORTER"
-PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
 CONTEXT_INFO = Descriptor("pip-services", "context-info", "*", "*", "1.0")
 # The spans dropped because the collector could not take them (`tracing_dropped_spans_total` in /metrics).
 DROPPED_SPANS_COUNTER = "tracing.dropped_spans"
-
-
-def tracing_wanted() -> bool:
-    """Whether the standard variables ask for spans: a collector named (OTEL_EXPORTER_OTLP_ENDPOINT), and neither
-    OTEL_SDK_DISABLED=true nor OTEL_TRACES_EXPORTER=none. The SDK reads those two only in its auto-configuration,
-    which this tracer does not use; an exporter or a protocol it does not speak (only OTLP over HTTP with protobuf)
-    is a ConfigException rather than spans sent where nobody expects them."""
-    if os.environ.get(DISABLED_VARIABLE, "").strip().lower() == "true":
-        return False
-    exporter = os.environ.get(EXPORTER_VARIABLE, "").strip().lower()
-    if exporter == "none":
-        return False
-    if exporter not in ("", "otlp"):
-        raise ConfigException(
-            None, "UNSUPPORTED_EXPORTER", f"{EXPORTER_VARIABLE}={shown(exporter)}: this service exports otlp or none"
-        )
-    for variable in PROTOCOL_VARIABLES:
-        protocol = os.environ.get(variable, "").strip()
-        if protocol not in ("", "http/protobuf"):
-            raise ConfigException(
-                None, "UNSUPPORTED_PROTOCOL", f"{variable}={shown(protocol)}: this service speaks http/protobuf only"
-            )
-    return bool(os.environ.get(ENDPOINT_VARIABLE))
 
 
 class OpenTelemetryTracer(IRequestTracer, ITracer, IConfigurable, IReferenceable, IUnreferenceable, IOpenable):
