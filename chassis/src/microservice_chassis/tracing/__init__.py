@@ -4,4 +4,5 @@
 - client_spans: the HTTP clients' side: a span per call and the `traceparent` it sends
 - exporter: the OpenTelemetry SDK and its OTLP/HTTP exporter, imported only when tracing is on
 - sdk_log: the SDK's own log records as the service's log lines, rate-limited
+- settings: the standard OTEL_* variables checked: whether spans are wanted, and values that would lose them all
 """
