@@ -14,7 +14,6 @@ import subprocess
 import tomllib
 from pathlib import Path
 
-from packaging.version import InvalidVersion, Version
 from pip_services3_commons.errors import ConfigException
 
 from microservice_chassis.process import identity
@@ -25,10 +24,15 @@ from microservice_chassis.process.parameters import shown
 REVISION_VARIABLE = "SERVICE_REVISION"
 UNKNOWN_REVISION = "unknown"
 # What a version and a revision may be: they are printed, served, put in a metric label and an image tag as they are.
-# A version is PEP 440's (1.0.0, 2.1rc1) in an image tag's characters (no epoch `!`, no local `+`); a revision a
-# commit, a tag or a build number.
-TAG_SAFE = re.compile(r"[0-9A-Za-z._-]{1,64}")
-REVISION = TAG_SAFE
+# A version is a canonical public PEP 440 version (the regular expression of PEP 440's Appendix B without its epoch:
+# 1.0.0, 2.1rc1, 1.0.post1.dev2; no local `+`, which no image tag may hold), 64 characters at most; a revision a
+# commit, a tag or a build number. (packaging's Version is not used: its import fails where sys.version_info is faked,
+# as the test of a newer Python does.)
+VERSION = re.compile(
+    r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*((a|b|rc)(0|[1-9][0-9]*))?(\.post(0|[1-9][0-9]*))?(\.dev(0|[1-9][0-9]*))?"
+)
+MAX_VERSION = 64
+REVISION = re.compile(r"[0-9A-Za-z._-]{1,64}")
 # A pyproject.toml is a few KiB; tomllib's time grows with the square of a dotted key's parts (16 KiB of them: 0.85 s).
 MAX_PROJECT_BYTES = 16 * 1024
 # git answers in milliseconds; a hung one (a network file system) must not hold the start.
@@ -52,22 +56,14 @@ def read_version(project_path: Path) -> str:
         )
     if not version.strip():
         raise ConfigException(None, "NO_VERSION", f'{project_path} has no [project] version (e.g. version = "1.0.0")')
-    if not (TAG_SAFE.fullmatch(version) and is_pep440(version)):
+    if len(version) > MAX_VERSION or not VERSION.fullmatch(version):
         raise ConfigException(
             None,
             "INVALID_VERSION",
-            f"{project_path}: version {shown(version)} is not a PEP 440 version in an image tag's characters "
-            "(e.g. 1.0.0, 2.1rc1; no epoch '!' or local '+')",
+            f"{project_path}: version {shown(version)} is not a canonical PEP 440 version of at most {MAX_VERSION} "
+            "characters (e.g. 1.0.0, 2.1rc1, 1.0.post1; no epoch '!' or local '+')",
         )
     return version
-
-
-def is_pep440(version: str) -> bool:
-    try:
-        Version(version)
-    except InvalidVersion:
-        return False
-    return True
 
 
 def read_revision(directory: Path) -> str:
